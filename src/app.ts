@@ -1,0 +1,108 @@
+// buildApp: the whole HTTP surface, wired explicitly, without listening. Tests (inject), the CLI and the
+// benchmark use the same builder as the server.
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { DestinationStream } from 'pino';
+import type { Config } from './config.ts';
+import type { Db } from './db/connect.ts';
+import { AppError, errorBody } from './errors.ts';
+import { loggerOptions } from './log.ts';
+import { adminRoutes } from './admin/index.ts';
+import { telephonyRoutes, envelopeReply } from './telephony/routes.ts';
+import { createKeyChecker } from './telephony/auth.ts';
+import { TRANSPORT_CODE, fail } from './telephony/codes.ts';
+import { createAuditLog } from './crm/audit.ts';
+import { listFields } from './crm/fields.ts';
+
+export interface BuildOptions {
+  config: Config;
+  db: Db;
+  /** Where logs go (tests capture them); default stdout. */
+  logStream?: DestinationStream;
+}
+
+export async function buildApp({ config, db, logStream }: BuildOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: loggerOptions(config.logLevel, logStream),
+    bodyLimit: config.bodyLimit,
+    // Many IVRs send `?authkey=…&phone=+972…`; a `+` in a query value is a space as in PHP (URLSearchParams).
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
+  });
+
+  const base = config.basePath;
+  const audit = createAuditLog(db, (err) => app.log.error({ err }, 'audit log write failed'));
+  app.addHook('onClose', async () => {
+    await audit.flush();
+  });
+
+  // One error handler for the admin API and everything outside /api: stable slugs, no internals on 5xx.
+  app.setErrorHandler((err: Error & { statusCode?: number; validation?: { instancePath: string; message?: string; params?: Record<string, unknown> }[] }, request, reply) => {
+    if (err instanceof AppError) return reply.code(err.status).send(errorBody(err.code, err.message, err.details));
+    if (err.validation) {
+      const details: Record<string, string> = {};
+      for (const v of err.validation) {
+        const missing = v.params?.missingProperty as string | undefined;
+        const extra = v.params?.additionalProperty as string | undefined;
+        const path = (v.instancePath.replace(/^\//, '').replace(/\//g, '.') || missing || extra || 'body');
+        details[missing && v.instancePath === '' ? missing : path] = extra ? `unknown property ${extra}` : (v.message ?? 'invalid');
+      }
+      return reply.code(400).send(errorBody('invalid_input', `invalid input: ${Object.entries(details).map(([k, v]) => `${k} ${v}`).join('; ')}`, details));
+    }
+    const status = err.statusCode ?? 500;
+    if (status === 413) return reply.code(413).send(errorBody('body_too_large', 'The request body is too large'));
+    if (status === 415) return reply.code(415).send(errorBody('unsupported_media_type', 'Unsupported content type'));
+    if (status >= 400 && status < 500) return reply.code(status).send(errorBody('invalid_input', err.message));
+    if (isDatabaseDown(err)) {
+      request.log.error({ err }, 'database unavailable');
+      return reply.code(503).send(errorBody('database_unavailable', 'The database is unavailable; try again shortly'));
+    }
+    request.log.error({ err }, 'request failed');
+    return reply.code(500).send(errorBody('internal', 'Internal error'));
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]!;
+    if (path.startsWith(`${base}/api/`)) return envelopeReply(reply, 404, fail([TRANSPORT_CODE, 'Not found']));
+    return reply.code(404).send(errorBody('not_found', `No route ${request.method} ${path}`));
+  });
+
+  const fieldNameCache = new Map<number, { at: number; names: Promise<ReadonlySet<string>> }>();
+  const ctx = {
+    config,
+    db,
+    checkKey: createKeyChecker(config),
+    log: app.log,
+    fieldNames(projectId: number) {
+      const hit = fieldNameCache.get(projectId);
+      if (hit && Date.now() - hit.at < 10_000) return hit.names;
+      const names = listFields(db.read, projectId).then((fs) => new Set(fs.map((f) => f.display_name)));
+      if (fieldNameCache.size > 10_000) fieldNameCache.clear();
+      fieldNameCache.set(projectId, { at: Date.now(), names });
+      return names;
+    },
+  };
+
+  await app.register(telephonyRoutes, { prefix: `${base}/api`, ctx, audit });
+  await app.register(adminRoutes, { prefix: `${base}/admin/v1`, config, db });
+
+  app.get(`${base}/healthz`, async () => ({ status: 'ok' }));
+  app.get(`${base}/readyz`, async (_request, reply) => {
+    try {
+      await db.ping();
+      return { status: 'ok', database: db.dialect };
+    } catch {
+      return reply.code(503).send({ status: 'unavailable', database: db.dialect });
+    }
+  });
+
+  return app;
+}
+
+/** Connection-level failures (the database is down or unreachable), as opposed to a bad query. */
+export function isDatabaseDown(err: unknown): boolean {
+  const e = err as { code?: string; message?: string } | undefined;
+  if (!e) return false;
+  if (e.code && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '08006', '08001', '08003', 'SQLITE_BUSY', 'SQLITE_IOERR', 'SQLITE_CANTOPEN'].includes(e.code)) return true;
+  return /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED/i.test(e.message ?? '');
+}

@@ -1,0 +1,180 @@
+// The one place that reads process.env. Everything else receives a frozen Config.
+// A bad value stops start-up with one line naming the variable (operations.md).
+import { isIP } from 'node:net';
+import { isSupportedCountry, type CountryCode } from './phone.ts';
+
+export const SEED_KEYS = Object.freeze({
+  get_data: 'Mindc_2023_get_data',
+  set_data: 'Mindc_2023_set_data',
+  set_status: 'Mindc_2023_set_status',
+});
+
+export type Endpoint = keyof typeof SEED_KEYS;
+
+export interface Config {
+  /** Listening port (PORT, default 8080). */
+  readonly port: number;
+  /** Listening address (HOST, default 127.0.0.1; 0.0.0.0 serves the network). */
+  readonly host: string;
+  /** sqlite:<path> or postgres://… (DATABASE_URL, default sqlite:./data/crm.sqlite). */
+  readonly databaseUrl: string;
+  /** PostgreSQL pool size per process (DATABASE_POOL_SIZE, default 10). */
+  readonly databasePoolSize: number;
+  /** Prefix before /api/… and /admin/… (CRM_BASE_PATH, e.g. /dev-6; default empty). */
+  readonly basePath: string;
+  /** Accepted keys per telephony endpoint (CRM_AUTHKEY_GET_DATA, …_SET_DATA, …_SET_STATUS, comma-separated). */
+  readonly authkeys: Readonly<Record<Endpoint, readonly string[]>>;
+  /** True for an endpoint whose keys are the seed's public defaults (not set explicitly). */
+  readonly authkeysImplicit: Readonly<Record<Endpoint, boolean>>;
+  /** Bearer token of the admin API (CRM_ADMIN_TOKEN); undefined closes the admin API (403). */
+  readonly adminToken: string | undefined;
+  /** Country for national phone numbers (CRM_DEFAULT_COUNTRY, default IL). */
+  readonly defaultCountry: CountryCode;
+  /** IANA time zone of last_call and other legacy date-times (CRM_TIMEZONE, default the system's). */
+  readonly timezone: string;
+  /** get_data/set_data by phone need did only when neither project_id nor worker_id is given (CRM_DID_OPTIONAL). */
+  readonly didOptional: boolean;
+  /**
+   * A success answer means the write is on disk (CRM_DURABLE, default true): SQLite synchronous=FULL,
+   * PostgreSQL synchronous_commit=on. false trades the last few hundred ms of acknowledged writes on a
+   * power loss for write speed (SQLite synchronous=NORMAL, PostgreSQL synchronous_commit=off).
+   */
+  readonly durable: boolean;
+  /** Largest accepted request body in bytes (CRM_BODY_LIMIT, default 1 MiB; imports have their own). */
+  readonly bodyLimit: number;
+  /** Largest accepted import body in bytes (CRM_IMPORT_LIMIT, default 2 GiB). */
+  readonly importLimit: number;
+  /** Worker processes (CRM_WORKERS: a number or "auto" = one per core; default 1). */
+  readonly workers: number;
+  /** pino level (LOG_LEVEL, default info). */
+  readonly logLevel: string;
+  /** Failed authkey/token attempts allowed per client IP per minute before answers slow down (CRM_AUTH_FAIL_LIMIT, default 30; 0 disables). */
+  readonly authFailLimit: number;
+  /** Comma-separated origins allowed by CORS on the admin API (CRM_CORS_ORIGINS; default none: CORS off). */
+  readonly corsOrigins: readonly string[];
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export class ConfigError extends Error {}
+
+/** Parses the environment once. Throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+  const str = (name: string, fallback: string) => {
+    const v = env[name];
+    return v === undefined || v.trim() === '' ? fallback : v.trim();
+  };
+  const int = (name: string, fallback: number, min: number, max: number) => {
+    const raw = str(name, String(fallback));
+    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+      problems.push(`${name}=${JSON.stringify(raw)} must be a whole number from ${min} to ${max}`);
+      return fallback;
+    }
+    return Number(raw);
+  };
+  const bool = (name: string, fallback: boolean) => {
+    const raw = str(name, String(fallback)).toLowerCase();
+    if (['true', '1', 'yes', 'on'].includes(raw)) return true;
+    if (['false', '0', 'no', 'off'].includes(raw)) return false;
+    problems.push(`${name}=${JSON.stringify(raw)} must be true or false`);
+    return fallback;
+  };
+
+  const port = int('PORT', 8080, 0, 65535);
+  const host = str('HOST', '127.0.0.1');
+
+  const databaseUrl = str('DATABASE_URL', 'sqlite:./data/crm.sqlite');
+  if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) {
+    problems.push(`DATABASE_URL must start with sqlite: or postgres:// (got scheme ${JSON.stringify(databaseUrl.split(':')[0])})`);
+  }
+  const databasePoolSize = int('DATABASE_POOL_SIZE', 10, 1, 1000);
+
+  let basePath = str('CRM_BASE_PATH', '');
+  if (basePath !== '') {
+    basePath = '/' + basePath.replace(/^\/+|\/+$/g, '');
+    if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(basePath)) {
+      problems.push(`CRM_BASE_PATH=${JSON.stringify(basePath)} must be a path like /dev-6`);
+    }
+  }
+
+  const authkeys = {} as Record<Endpoint, readonly string[]>;
+  const authkeysImplicit = {} as Record<Endpoint, boolean>;
+  for (const endpoint of Object.keys(SEED_KEYS) as Endpoint[]) {
+    const name = `CRM_AUTHKEY_${endpoint.toUpperCase()}`;
+    const raw = env[name];
+    authkeysImplicit[endpoint] = raw === undefined || raw.trim() === '';
+    const keys = authkeysImplicit[endpoint] ? [SEED_KEYS[endpoint]] : raw!.split(',').map((k) => k.trim()).filter(Boolean);
+    if (keys.length === 0) problems.push(`${name} must hold at least one key`);
+    authkeys[endpoint] = Object.freeze(keys);
+  }
+
+  const adminTokenRaw = env.CRM_ADMIN_TOKEN?.trim();
+  const adminToken = adminTokenRaw ? adminTokenRaw : undefined;
+  if (adminToken !== undefined && adminToken.length < 8) problems.push('CRM_ADMIN_TOKEN must be at least 8 characters');
+
+  const defaultCountry = str('CRM_DEFAULT_COUNTRY', 'IL').toUpperCase();
+  if (!isSupportedCountry(defaultCountry)) problems.push(`CRM_DEFAULT_COUNTRY=${JSON.stringify(defaultCountry)} is not a known country code (ISO 3166-1 alpha-2, e.g. IL)`);
+
+  const timezone = str('CRM_TIMEZONE', Intl.DateTimeFormat().resolvedOptions().timeZone);
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: timezone });
+  } catch {
+    problems.push(`CRM_TIMEZONE=${JSON.stringify(timezone)} is not a known IANA time zone (e.g. Asia/Jerusalem)`);
+  }
+
+  const didOptional = bool('CRM_DID_OPTIONAL', false);
+  const durable = bool('CRM_DURABLE', true);
+  const bodyLimit = int('CRM_BODY_LIMIT', 1024 * 1024, 1024, 1024 * 1024 * 1024);
+  const importLimit = int('CRM_IMPORT_LIMIT', 2 * 1024 * 1024 * 1024, 1024, Number.MAX_SAFE_INTEGER);
+  const workersRaw = str('CRM_WORKERS', '1');
+  let workers = 1;
+  if (workersRaw === 'auto') workers = 0;
+  else workers = int('CRM_WORKERS', 1, 1, 256);
+
+  const logLevel = str('LOG_LEVEL', 'info').toLowerCase();
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL=${JSON.stringify(logLevel)} must be one of ${LOG_LEVELS.join(', ')}`);
+
+  const authFailLimit = int('CRM_AUTH_FAIL_LIMIT', 30, 0, 1_000_000);
+  const corsOrigins = Object.freeze(str('CRM_CORS_ORIGINS', '').split(',').map((o) => o.trim()).filter(Boolean));
+
+  // The seed's keys are printed on a public page: they are accepted by default only on loopback.
+  if (problems.length === 0 && !isLoopback(host)) {
+    const implicit = (Object.keys(authkeysImplicit) as Endpoint[]).filter((e) => authkeysImplicit[e]);
+    if (implicit.length > 0) {
+      problems.push(
+        `HOST=${host} serves the network, but ${implicit.map((e) => `CRM_AUTHKEY_${e.toUpperCase()}`).join(', ')} ` +
+          `would use the seed's public default keys; set them explicitly (to those values or better ones)`,
+      );
+    }
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems.join('; '));
+
+  return Object.freeze({
+    port,
+    host,
+    databaseUrl,
+    databasePoolSize,
+    basePath,
+    authkeys: Object.freeze(authkeys),
+    authkeysImplicit: Object.freeze(authkeysImplicit),
+    adminToken,
+    defaultCountry: defaultCountry as CountryCode,
+    timezone,
+    didOptional,
+    durable,
+    bodyLimit,
+    importLimit,
+    workers,
+    logLevel,
+    authFailLimit,
+    corsOrigins,
+  });
+}
+
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return host === '::1';
+}

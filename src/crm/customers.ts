@@ -1,0 +1,196 @@
+// Customers: their field values, the phone index and unique values that go with them, and history.
+import type { Q } from '../db/connect.ts';
+import type { CustomerRow, HistorySource } from '../db/schema.ts';
+import { advanceIdSequence, isUniqueViolation, lockRows } from '../db/dialect.ts';
+import { DuplicateUniqueError, conflict, invalid } from '../errors.ts';
+import { normalizePhone, type CountryCode } from '../phone.ts';
+import { uniqueKey, validateValue, type Field } from './fields.ts';
+
+export type Values = Record<string, string>;
+
+export interface Customer {
+  id: number;
+  project_id: number;
+  fields: Values;
+  created_at: string;
+  updated_at: string;
+}
+
+export function parseData(data: string): Values {
+  return JSON.parse(data) as Values;
+}
+
+export function toCustomer(row: CustomerRow): Customer {
+  return {
+    id: row.id,
+    project_id: row.project_id,
+    fields: parseData(row.data),
+    created_at: new Date(row.created_at).toISOString(),
+    updated_at: new Date(row.updated_at).toISOString(),
+  };
+}
+
+export interface Change {
+  field: Field;
+  /** '' clears */
+  value: string;
+}
+
+export interface WriteContext {
+  country: CountryCode;
+  source: HistorySource;
+  worker_id?: number | null;
+  assign_id?: number | null;
+  call_id?: string | null;
+  at?: number;
+}
+
+/**
+ * Validates named values against the project's fields, all-or-nothing (admin API, import).
+ * Unknown names and invalid values are a 400 naming each; a create also checks required fields.
+ */
+export function validateAll(fields: Field[], values: Record<string, unknown>, creating: boolean): Change[] {
+  const byName = new Map(fields.map((f) => [f.display_name, f]));
+  const details: Record<string, string> = {};
+  const changes: Change[] = [];
+  for (const [name, raw] of Object.entries(values)) {
+    const field = byName.get(name);
+    if (!field) {
+      details[name] = 'unknown field';
+      continue;
+    }
+    if (raw !== null && typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') {
+      details[name] = 'must be a string, a number or null';
+      continue;
+    }
+    const v = validateValue(field, raw === null ? '' : String(raw));
+    if (!v.ok) details[name] = v.reason;
+    else changes.push({ field, value: v.value });
+  }
+  if (creating) {
+    for (const f of fields) {
+      if (f.required && !changes.some((c) => c.field === f && c.value !== '') && !(f.display_name in details)) {
+        details[f.display_name] = `${f.display_name} is required`;
+      }
+    }
+  }
+  if (Object.keys(details).length > 0) {
+    throw invalid(`invalid fields: ${Object.entries(details).map(([k, v]) => `${k} (${v})`).join(', ')}`, details);
+  }
+  return changes;
+}
+
+/**
+ * Inserts a customer with already validated values. Unique values and phones are indexed in the same
+ * transaction; a unique value held by another customer throws DuplicateUniqueError.
+ */
+export async function insertCustomer(trx: Q, projectId: number, changes: Change[], ctx: WriteContext & { id?: number }): Promise<Customer> {
+  const now = ctx.at ?? Date.now();
+  const data: Values = {};
+  for (const c of changes) if (c.value !== '') data[c.field.display_name] = c.value;
+  let row: CustomerRow;
+  try {
+    row = await trx
+      .insertInto('customers')
+      .values({ ...(ctx.id !== undefined ? { id: ctx.id } : {}), project_id: projectId, data: JSON.stringify(data), created_at: now, updated_at: now })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  } catch (err) {
+    if (isUniqueViolation(err)) throw conflict(`customer ${ctx.id} already exists`);
+    throw err;
+  }
+  if (ctx.id !== undefined) await advanceIdSequence(trx, 'customers', ctx.id);
+  await indexValues(trx, projectId, row.id, changes.filter((c) => c.value !== ''), ctx.country, false);
+  return toCustomer(row);
+}
+
+export interface AppliedChange {
+  field: string;
+  old_value: string | null;
+  new_value: string | null;
+}
+
+/**
+ * Applies validated changes to a customer: data, phone index, unique values and one history row per
+ * value that really changed. Throws DuplicateUniqueError (and the caller's transaction rolls back) when
+ * a unique value belongs to another customer.
+ */
+export async function updateCustomer(trx: Q, customer: CustomerRow, changes: Change[], ctx: WriteContext): Promise<AppliedChange[]> {
+  const data = parseData(customer.data);
+  const applied: AppliedChange[] = [];
+  const changed: Change[] = [];
+  for (const c of changes) {
+    const old = data[c.field.display_name] ?? null;
+    const next = c.value === '' ? null : c.value;
+    if (old === next) continue;
+    if (next === null) delete data[c.field.display_name];
+    else data[c.field.display_name] = next;
+    applied.push({ field: c.field.display_name, old_value: old, new_value: next });
+    changed.push(c);
+  }
+  if (changed.length === 0) return applied;
+  const now = ctx.at ?? Date.now();
+  await indexValues(trx, customer.project_id, customer.id, changed, ctx.country, true);
+  await trx.updateTable('customers').set({ data: JSON.stringify(data), updated_at: now }).where('id', '=', customer.id).execute();
+  await trx
+    .insertInto('history')
+    .values(
+      applied.map((a) => ({
+        project_id: customer.project_id,
+        customer_id: customer.id,
+        assign_id: ctx.assign_id ?? null,
+        kind: 'field' as const,
+        field: a.field,
+        old_value: a.old_value,
+        new_value: a.new_value,
+        old_status_id: null,
+        new_status_id: null,
+        status_id: null,
+        notes: null,
+        call_id: ctx.call_id ?? null,
+        worker_id: ctx.worker_id ?? null,
+        source: ctx.source,
+        at: now,
+      })),
+    )
+    .execute();
+  return applied;
+}
+
+async function indexValues(trx: Q, projectId: number, customerId: number, changes: Change[], country: CountryCode, replacing: boolean) {
+  for (const { field, value } of changes) {
+    if (field.unique) {
+      if (replacing) await trx.deleteFrom('customer_uniques').where('customer_id', '=', customerId).where('field_id', '=', field.id).execute();
+      if (value !== '') {
+        try {
+          await trx.insertInto('customer_uniques').values({ project_id: projectId, field_id: field.id, value: uniqueKey(field, value, country), customer_id: customerId }).execute();
+        } catch (err) {
+          // The primary key decides, not an earlier read: two concurrent writers cannot both win.
+          if (isUniqueViolation(err)) throw new DuplicateUniqueError(field.display_name);
+          throw err;
+        }
+      }
+    }
+    if (field.type === 'phone') {
+      if (replacing) await trx.deleteFrom('customer_phones').where('customer_id', '=', customerId).where('field_id', '=', field.id).execute();
+      const phone = value === '' ? '' : normalizePhone(value, country);
+      if (phone !== '') {
+        await trx.insertInto('customer_phones').values({ project_id: projectId, phone, customer_id: customerId, field_id: field.id }).execute();
+      }
+    }
+  }
+}
+
+/** Customers of a project holding this normalized phone in any phone-type field. */
+export function customerIdsByPhone(q: Q, projectId: number, phone: string) {
+  return q.selectFrom('customer_phones').select('customer_id').distinct().where('project_id', '=', projectId).where('phone', '=', phone);
+}
+
+export async function getCustomerRow(q: Q, id: number): Promise<CustomerRow | undefined> {
+  return q.selectFrom('customers').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** The customer row, locked until the transaction ends (PostgreSQL) so concurrent field writes do not lose each other. */
+export async function lockCustomer(q: Q, id: number): Promise<CustomerRow | undefined> {
+  return lockRows(q, q.selectFrom('customers').selectAll().where('id', '=', id)).executeTakeFirst();
+}

@@ -1,0 +1,155 @@
+// Form fields: the project's customer schema, and the one place a value is validated by its type.
+import type { Q } from '../db/connect.ts';
+import type { FieldRow, FieldType } from '../db/schema.ts';
+import { advanceIdSequence, isUniqueViolation } from '../db/dialect.ts';
+import { conflict, invalid } from '../errors.ts';
+import { normalizePhone, type CountryCode } from '../phone.ts';
+
+export const FIELD_TYPES: readonly FieldType[] = ['text', 'phone', 'email', 'number', 'date', 'select'];
+
+export interface Field {
+  id: number;
+  project_id: number;
+  display_name: string;
+  label: string;
+  type: FieldType;
+  unique: boolean;
+  required: boolean;
+  options: string[] | null;
+  position: number;
+}
+
+export function toField(row: FieldRow): Field {
+  return {
+    id: row.id,
+    project_id: row.project_id,
+    display_name: row.display_name,
+    label: row.label,
+    type: row.type,
+    unique: Boolean(row.is_unique),
+    required: Boolean(row.is_required),
+    options: row.options === null ? null : (JSON.parse(row.options) as string[]),
+    position: row.position,
+  };
+}
+
+export async function listFields(q: Q, projectId: number): Promise<Field[]> {
+  const rows = await q.selectFrom('fields').selectAll().where('project_id', '=', projectId).orderBy('position').orderBy('id').execute();
+  return rows.map(toField);
+}
+
+export interface FieldInput {
+  id?: number;
+  display_name: string;
+  label?: string;
+  type?: FieldType;
+  unique?: boolean;
+  required?: boolean;
+  options?: string[];
+}
+
+/** Names the telephony API reserves; a field may not take them (it could never be written by set_data). */
+export const RESERVED_PARAMS: ReadonlySet<string> = new Set([
+  'authkey', 'repository_assign_id', 'project_id', 'worker_id', 'phone', 'did', 'group_id', 'repository_id',
+  'site_id', 'status_id', 'notes', 'call_id',
+]);
+/** get_data's special out names; a field of the same name would be shadowed. */
+export const SPECIAL_OUT = new Set([
+  'uid', 'repository_assign_id', 'repository_id', 'repository_name', 'last_status', 'last_status_id', 'last_call',
+  'last_notes', 'project_id', 'group_id', 'site_id', 'worker_id',
+]);
+/** Columns the export/import format uses for itself. */
+const IMPORT_COLUMNS = new Set(['id', 'status_id', 'repository_assign_id']);
+
+export async function createField(q: Q, projectId: number, input: FieldInput): Promise<Field> {
+  const type = input.type ?? 'text';
+  const name = input.display_name.trim();
+  // `phone` is reserved as a lookup key but is also the natural name of a phone field; set_data treats it
+  // as a field update in by-assign mode (telephony-api.md), so it stays allowed.
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name)) {
+    throw invalid('display_name must be 1-64 letters, digits or _ and not start with a digit', { display_name: 'invalid' });
+  }
+  if ((RESERVED_PARAMS.has(name) && name !== 'phone') || SPECIAL_OUT.has(name) || IMPORT_COLUMNS.has(name)) {
+    throw invalid(`display_name ${name} is reserved by the telephony API`, { display_name: 'reserved' });
+  }
+  let options: string[] | null = null;
+  if (type === 'select') {
+    options = (input.options ?? []).map((o) => o.trim()).filter(Boolean);
+    if (options.length === 0) throw invalid('a select field needs a non-empty options list', { options: 'required for select' });
+  } else if (input.options && input.options.length > 0) {
+    throw invalid('options are only for select fields', { options: 'only for select' });
+  }
+  const last = await q.selectFrom('fields').select((eb) => eb.fn.max('position').as('p')).where('project_id', '=', projectId).executeTakeFirst();
+  try {
+    const row = await q
+      .insertInto('fields')
+      .values({
+        ...(input.id !== undefined ? { id: input.id } : {}),
+        project_id: projectId,
+        display_name: name,
+        label: input.label?.trim() || name,
+        type,
+        is_unique: input.unique ? 1 : 0,
+        is_required: input.required ? 1 : 0,
+        options: options === null ? null : JSON.stringify(options),
+        position: Number(last?.p ?? 0) + 1,
+        created_at: Date.now(),
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    if (input.id !== undefined) await advanceIdSequence(q, 'fields', input.id);
+    return toField(row);
+  } catch (err) {
+    if (isUniqueViolation(err)) throw conflict(`field ${input.id !== undefined ? `id ${input.id} or ` : ''}display_name ${name} already exists`);
+    throw err;
+  }
+}
+
+export type Validated = { ok: true; value: string } | { ok: false; reason: string };
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)$/;
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const MAX_VALUE_LENGTH = 10_000;
+
+/**
+ * Validates a value for a field by its type. The value is stored as entered (trimmed); '' is no value
+ * (it clears the field), which a required field refuses.
+ */
+export function validateValue(field: Field, raw: string): Validated {
+  const value = raw.trim();
+  if (value === '') return field.required ? { ok: false, reason: `${field.display_name} is required` } : { ok: true, value };
+  if (value.length > MAX_VALUE_LENGTH) return { ok: false, reason: `longer than ${MAX_VALUE_LENGTH} characters` };
+  switch (field.type) {
+    case 'email':
+      return EMAIL.test(value) ? { ok: true, value } : { ok: false, reason: 'not a valid email address' };
+    case 'number':
+      return NUMBER.test(value) && Number.isFinite(Number(value)) ? { ok: true, value } : { ok: false, reason: 'not a number' };
+    case 'date': {
+      const m = DATE.exec(value);
+      if (m) {
+        const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+        if (d.getUTCFullYear() === Number(m[1]) && d.getUTCMonth() === Number(m[2]) - 1 && d.getUTCDate() === Number(m[3])) {
+          return { ok: true, value };
+        }
+      }
+      return { ok: false, reason: 'not a date (YYYY-MM-DD)' };
+    }
+    case 'select':
+      return field.options?.includes(value) ? { ok: true, value } : { ok: false, reason: `not one of the options: ${field.options?.join(', ')}` };
+    case 'phone':
+      return /\d/.test(value) ? { ok: true, value } : { ok: false, reason: 'a phone number needs at least one digit' };
+    default:
+      return { ok: true, value };
+  }
+}
+
+/**
+ * The value a unique field is compared by: phones by meaning (normalized), emails case-insensitively,
+ * everything else exactly as stored.
+ */
+export function uniqueKey(field: Field, value: string, country: CountryCode): string {
+  if (field.type === 'phone') return normalizePhone(value, country);
+  if (field.type === 'email') return value.toLowerCase();
+  return value;
+}

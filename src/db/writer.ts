@@ -1,0 +1,97 @@
+// Group commit. A success answer to a write means it is on disk, and on SQLite every commit is an
+// fsync (synchronous=FULL). Writes that arrive together share one transaction and one fsync: each
+// runs in its own savepoint, so one that fails is rolled back alone and never fails its neighbours,
+// and each caller is answered only after the shared commit.
+// PostgreSQL commits concurrently on separate connections, so there each write is its own transaction.
+import type { Kysely } from 'kysely';
+import type { Database } from './schema.ts';
+import type { Dialect } from './connect.ts';
+
+type Q = Kysely<Database>;
+type Job = { fn: (trx: Q) => Promise<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void };
+
+export interface Writer {
+  run<T>(fn: (trx: Q) => Promise<T>): Promise<T>;
+  /** Waits for queued writes to commit (shutdown). */
+  drain(): Promise<void>;
+}
+
+/** Most writes one shared transaction may carry; bounds the latency the last one in a batch sees. */
+const MAX_BATCH = 256;
+
+export function createWriter(dialect: Dialect, db: Q): Writer {
+  if (dialect === 'postgres') {
+    let inflight = 0;
+    let idle: (() => void) | undefined;
+    return {
+      async run(fn) {
+        inflight++;
+        try {
+          return await db.transaction().execute(fn);
+        } finally {
+          if (--inflight === 0) idle?.();
+        }
+      },
+      drain: () => (inflight === 0 ? Promise.resolve() : new Promise<void>((r) => (idle = r))),
+    };
+  }
+
+  const queue: Job[] = [];
+  let running: Promise<void> | undefined;
+
+  async function flush(): Promise<void> {
+    while (queue.length > 0) {
+      const batch = queue.splice(0, MAX_BATCH);
+      const results: { ok: boolean; value: unknown }[] = [];
+      let trx;
+      try {
+        trx = await db.startTransaction().execute();
+      } catch (err) {
+        for (const job of batch) job.reject(err);
+        continue;
+      }
+      try {
+        for (const job of batch) {
+          const sp = await trx.savepoint('job').execute();
+          try {
+            const value = await job.fn(sp);
+            await sp.releaseSavepoint('job').execute();
+            results.push({ ok: true, value });
+          } catch (err) {
+            await sp.rollbackToSavepoint('job').execute();
+            await sp.releaseSavepoint('job').execute();
+            results.push({ ok: false, value: err });
+          }
+        }
+        await trx.commit().execute();
+      } catch (err) {
+        // The commit itself failed (disk full, I/O error): nothing of this batch is on disk.
+        await trx.rollback().execute().catch(() => undefined);
+        for (const job of batch) job.reject(err);
+        continue;
+      }
+      batch.forEach((job, i) => (results[i]!.ok ? job.resolve(results[i]!.value) : job.reject(results[i]!.value)));
+    }
+  }
+
+  function schedule() {
+    if (running) return;
+    // setImmediate lets every request already read from the sockets join this batch.
+    running = new Promise<void>((resolve) => setImmediate(() => flush().finally(resolve))).then(() => {
+      running = undefined;
+      if (queue.length > 0) schedule();
+    });
+  }
+
+  return {
+    run<T>(fn: (trx: Q) => Promise<T>) {
+      return new Promise<T>((resolve, reject) => {
+        queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+        schedule();
+      });
+    },
+    async drain() {
+      while (running) await running;
+    },
+  };
+}

@@ -1,0 +1,26 @@
+// What the three endpoint handlers share: config, database, key checker, log.
+import type { FastifyBaseLogger } from 'fastify';
+import type { Config } from '../config.ts';
+import type { Db } from '../db/connect.ts';
+import type { createKeyChecker } from './auth.ts';
+import type { Params } from './params.ts';
+import type { Envelope } from './codes.ts';
+
+export interface TelephonyContext {
+  config: Config;
+  db: Db;
+  checkKey: ReturnType<typeof createKeyChecker>;
+  log: FastifyBaseLogger;
+  /** display_names of a project's fields, cached briefly: only used to warn about unknown out names. */
+  fieldNames(projectId: number): Promise<ReadonlySet<string>>;
+}
+
+/** What a handler hands back: the answer, plus what the audit log records about it. */
+export interface Outcome {
+  envelope: Envelope;
+  keyId?: string | null;
+  assignId?: number | null;
+  projectId?: number | null;
+}
+
+export type Handler = (ctx: TelephonyContext, p: Params, apiKeyHeader: string | undefined) => Promise<Outcome>;

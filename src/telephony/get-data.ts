@@ -1,0 +1,142 @@
+// get_data.php: who is calling this number, in this campaign? Runs inside every live call.
+import { parseData } from '../crm/customers.ts';
+import { SPECIAL_OUT } from '../crm/fields.ts';
+import { findByIds, workerProject, type AssignView } from '../crm/lookup.ts';
+import { GET_DATA, fail, success } from './codes.ts';
+import type { Handler, TelephonyContext } from './context.ts';
+import { legacyDateTime } from './legacy-time.ts';
+import { parseId, type Params } from './params.ts';
+import { findCallerAssigns, hasDid, readFilters, resolveProject } from './target.ts';
+
+/** Most names one `out` may list; more is a client bug, not a call flow. */
+export const MAX_OUT_FIELDS = 200;
+/** Most ids one by-assign request may list. */
+export const MAX_ASSIGN_IDS = 100;
+
+export const getData: Handler = async (ctx, p, apiKeyHeader) => {
+  const key = ctx.checkKey('get_data', p.get('authkey') ?? apiKeyHeader);
+  if (!key.ok) return { envelope: fail(GET_DATA.auth) };
+  const keyId = key.keyId;
+
+  if (p.get('repository_assign_id') !== undefined) {
+    const out = parseOut(p.get('out'));
+    if (!out) return { envelope: fail(GET_DATA.out), keyId };
+    return { envelope: await byAssign(ctx, p, out), keyId };
+  }
+
+  if (!hasDid(ctx, p)) return { envelope: fail(GET_DATA.did), keyId };
+  if (p.get('phone') === undefined) return { envelope: fail(GET_DATA.phone), keyId };
+  const out = parseOut(p.get('out'));
+  if (!out) return { envelope: fail(GET_DATA.out), keyId };
+  const project = await resolveProject(ctx, p);
+  if (!project.ok) return { envelope: fail(GET_DATA.project, project.message), keyId };
+
+  const rows = await findCallerAssigns(ctx, project.projectId, p);
+  warnUnknownOut(ctx, project.projectId, out);
+  return { envelope: success(rows.map((r) => render(r, out, ctx.config.timezone))), keyId, projectId: project.projectId };
+};
+
+async function byAssign(ctx: TelephonyContext, p: Params, out: string[]) {
+  const ids = p
+    .get('repository_assign_id')!
+    .split(',')
+    .map((s) => parseId(s.trim()))
+    .filter((n): n is number => n !== undefined);
+  // A non-numeric id counts as not existing; duplicates answer once, in the order first given.
+  const unique = [...new Set(ids)].slice(0, MAX_ASSIGN_IDS);
+  const found = new Map((await findByIds(ctx.db.read, unique)).map((r) => [r.id, r]));
+  const filters = readFilters(p);
+  const projectId = p.get('project_id') !== undefined ? (parseId(p.get('project_id')) ?? -1) : undefined;
+  // worker_id, like in the by-phone mode, stands for its project: it matches an assign of the worker's
+  // project (a decision: requiring assign.worker_id to equal it would fail every unassigned lead).
+  let workerProjectId: number | undefined;
+  if (p.get('worker_id') !== undefined) {
+    const wid = parseId(p.get('worker_id'));
+    workerProjectId = (wid === undefined ? undefined : await workerProject(ctx.db.read, wid)) ?? -1;
+  }
+  const rows: AssignView[] = [];
+  for (const id of unique) {
+    const r = found.get(id);
+    if (!r) continue;
+    if (projectId !== undefined && r.project_id !== projectId) continue;
+    if (workerProjectId !== undefined && r.project_id !== workerProjectId) continue;
+    if (filters.repository_id !== undefined && r.repository_id !== filters.repository_id) continue;
+    if (filters.group_id !== undefined && r.group_id !== filters.group_id) continue;
+    if (filters.site_id !== undefined && r.site_id !== filters.site_id) continue;
+    rows.push(r);
+  }
+  if (rows.length === 0) return fail(GET_DATA.noAssign);
+  warnUnknownOut(ctx, rows[0]!.project_id, out);
+  return success(rows.map((r) => render(r, out, ctx.config.timezone)));
+}
+
+/** `out` names, trimmed, each once, in order; undefined when none is given. */
+function parseOut(raw: string | undefined): string[] | undefined {
+  if (raw === undefined) return undefined;
+  const names: string[] = [];
+  const seen = new Set<string>(['uid']);
+  let any = false;
+  for (const part of raw.split(',')) {
+    const n = part.trim();
+    if (n === '') continue;
+    any = true;
+    if (seen.has(n)) continue;
+    seen.add(n);
+    names.push(n);
+    if (names.length >= MAX_OUT_FIELDS) break;
+  }
+  return any ? names : undefined;
+}
+
+const str = (v: number | null) => (v === null ? null : String(v));
+
+function special(r: AssignView, name: string, tz: string): string | null | undefined {
+  switch (name) {
+    case 'repository_assign_id': return String(r.id);
+    case 'repository_id': return String(r.repository_id);
+    case 'repository_name': return r.repository_name;
+    case 'last_status': return r.status_name;
+    case 'last_status_id': return str(r.status_id);
+    case 'last_call': return r.last_call_at === null ? null : legacyDateTime(r.last_call_at, tz);
+    case 'last_notes': return r.last_notes;
+    case 'project_id': return String(r.project_id);
+    case 'group_id': return str(r.group_id);
+    case 'site_id': return str(r.site_id);
+    case 'worker_id': return str(r.worker_id);
+    default: return undefined;
+  }
+}
+
+/**
+ * One answer row: `uid` first, then each `out` name in order. Values are strings or null, as the PHP
+ * stack returned them. A name that is neither special nor a field answers null: a renamed field must
+ * not break a live call flow. A null-prototype object, so an out name like __proto__ is just a key.
+ */
+function render(r: AssignView, out: string[], tz: string): Record<string, string | null> {
+  const data = parseData(r.data);
+  const row: Record<string, string | null> = Object.create(null);
+  row.uid = String(r.customer_id);
+  for (const name of out) {
+    const s = special(r, name, tz);
+    row[name] = s !== undefined ? s : Object.hasOwn(data, name) ? data[name]! : null;
+  }
+  return row;
+}
+
+/** Unknown out names are logged (at most once per project and name per process), never an error. */
+function warnUnknownOut(ctx: TelephonyContext, projectId: number, out: string[]) {
+  void ctx.fieldNames(projectId).then(
+    (names) => {
+      for (const n of out) {
+        if (names.has(n) || SPECIAL_OUT.has(n)) continue;
+        const k = `${projectId}\u0000${n}`;
+        if (warned.has(k)) continue;
+        if (warned.size > 10_000) warned.clear();
+        warned.add(k);
+        ctx.log.warn({ project_id: projectId, out: n.slice(0, 100) }, 'get_data out names an unknown field; answered null');
+      }
+    },
+    () => undefined,
+  );
+}
+const warned = new Set<string>();

@@ -1,0 +1,96 @@
+// What set_data and set_status share: refusing inside a transaction, call_id retries, audit worker id.
+import { createHash } from 'node:crypto';
+import type { Q } from '../db/connect.ts';
+import { isUniqueViolation } from '../db/dialect.ts';
+import type { Envelope } from './codes.ts';
+import { parseId, type Params } from './params.ts';
+
+/** Thrown inside a write transaction to answer a failure code and roll back whatever was written. */
+export class Refusal extends Error {
+  constructor(readonly envelope: Envelope) {
+    super('refused');
+  }
+}
+
+/** A concurrent first attempt of the same call_id request won the claim; its answer is the answer. */
+class AlreadyClaimed extends Error {}
+
+export interface RetryKey {
+  endpoint: string;
+  call_id: string;
+  assign_id: number;
+  request_hash: string;
+}
+
+/** The longest call_id kept; longer ids are cut (they are opaque to us and only compared). */
+const MAX_CALL_ID = 200;
+
+export function callIdOf(p: Params): string | null {
+  const v = p.get('call_id');
+  return v === undefined ? null : v.slice(0, MAX_CALL_ID);
+}
+
+/** worker_id as the dialer sent it, for history and call events; a non-id value is not kept. */
+export function auditWorker(p: Params): number | null {
+  return parseId(p.get('worker_id')) ?? null;
+}
+
+/** "Same changes": every parameter except the key and the transport details, in a stable order. */
+export function requestHash(p: Params, ignore: ReadonlySet<string>): string {
+  const entries = p
+    .names()
+    .filter((n) => !ignore.has(n))
+    .sort()
+    .map((n) => [n, p.raw(n)]);
+  return createHash('sha256').update(JSON.stringify(entries)).digest('hex');
+}
+
+/**
+ * call_id retries are applied once. The first attempt claims its key inside its own transaction; a
+ * retry finds the stored answer. On PostgreSQL a retry racing the first attempt waits on the claim's
+ * primary key and, once the first commits, reads its answer (see answerOfRetry).
+ * Only success answers are stored: a failure changed nothing, so a retry may try again.
+ */
+export async function claimRetry(trx: Q, key: RetryKey, projectId: number): Promise<Envelope | undefined> {
+  const prior = await trx
+    .selectFrom('call_requests')
+    .select('response')
+    .where('endpoint', '=', key.endpoint)
+    .where('call_id', '=', key.call_id)
+    .where('assign_id', '=', key.assign_id)
+    .where('request_hash', '=', key.request_hash)
+    .executeTakeFirst();
+  if (prior) return JSON.parse(prior.response) as Envelope;
+  try {
+    await trx.insertInto('call_requests').values({ ...key, project_id: projectId, response: '{}', created_at: Date.now() }).execute();
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new AlreadyClaimed();
+    throw err;
+  }
+  return undefined;
+}
+
+export async function storeRetryAnswer(trx: Q, key: RetryKey, envelope: Envelope) {
+  await trx
+    .updateTable('call_requests')
+    .set({ response: JSON.stringify(envelope) })
+    .where('endpoint', '=', key.endpoint)
+    .where('call_id', '=', key.call_id)
+    .where('assign_id', '=', key.assign_id)
+    .where('request_hash', '=', key.request_hash)
+    .execute();
+}
+
+/** After losing a claim race: the first attempt's stored answer. */
+export async function answerOfRetry(q: Q, err: unknown, key: RetryKey | undefined): Promise<Envelope | undefined> {
+  if (!(err instanceof AlreadyClaimed) || !key) return undefined;
+  const row = await q
+    .selectFrom('call_requests')
+    .select('response')
+    .where('endpoint', '=', key.endpoint)
+    .where('call_id', '=', key.call_id)
+    .where('assign_id', '=', key.assign_id)
+    .where('request_hash', '=', key.request_hash)
+    .executeTakeFirst();
+  return row ? (JSON.parse(row.response) as Envelope) : undefined;
+}
