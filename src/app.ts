@@ -1,17 +1,24 @@
 // buildApp: the whole HTTP surface, wired explicitly, without listening. Tests (inject), the CLI and the
 // benchmark use the same builder as the server.
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { DestinationStream } from 'pino';
 import type { Config } from './config.ts';
 import type { Db } from './db/connect.ts';
+import { isConnectionFailure } from './db/dialect.ts';
 import { AppError, errorBody } from './errors.ts';
 import { loggerOptions } from './log.ts';
 import { adminRoutes } from './admin/index.ts';
+import swagger from '@fastify/swagger';
+import { openapiOptions } from './docs/openapi.ts';
+import { docsRoutes } from './docs/routes.ts';
 import { telephonyRoutes, envelopeReply } from './telephony/routes.ts';
 import { createKeyChecker } from './telephony/auth.ts';
 import { TRANSPORT_CODE, fail } from './telephony/codes.ts';
 import { createAuditLog } from './crm/audit.ts';
 import { listFields } from './crm/fields.ts';
+import { createLookup } from './crm/lookup.ts';
+import { createAuthThrottle } from './auth-throttle.ts';
+import { clientErrorHandler, registerSecurity, secretsOf } from './security.ts';
 
 export interface BuildOptions {
   config: Config;
@@ -22,11 +29,21 @@ export interface BuildOptions {
 
 export async function buildApp({ config, db, logStream }: BuildOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: loggerOptions(config.logLevel, logStream),
+    logger: loggerOptions(config.logLevel, logStream, secretsOf(config)),
     bodyLimit: config.bodyLimit,
     // Many IVRs send `?authkey=…&phone=+972…`; a `+` in a query value is a space as in PHP (URLSearchParams).
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
-    return503OnClosing: true,
+    // While draining on SIGTERM, a request already on an open connection is served (with Connection:
+    // close), not refused with a bare 503: a dialer's disposition must not be lost to a deploy.
+    return503OnClosing: false,
+    clientErrorHandler,
+    // A path Fastify cannot decode (a bad %-escape) or route would get Fastify's own body, which is not
+    // the telephony envelope and echoes the whole URL, authkey included.
+    frameworkErrors: (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
+      if (request.url.startsWith(`${config.basePath}/api/`)) return envelopeReply(reply, status, fail([TRANSPORT_CODE, 'Malformed URL']));
+      return reply.code(status).send(errorBody('invalid_input', 'Malformed URL'));
+    },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
   });
 
@@ -35,6 +52,8 @@ export async function buildApp({ config, db, logStream }: BuildOptions): Promise
   app.addHook('onClose', async () => {
     await audit.flush();
   });
+  const throttle = createAuthThrottle(config.authFailLimit);
+  registerSecurity(app, config, throttle);
 
   // One error handler for the admin API and everything outside /api: stable slugs, no internals on 5xx.
   app.setErrorHandler((err: Error & { statusCode?: number; validation?: { instancePath: string; message?: string; params?: Record<string, unknown> }[] }, request, reply) => {
@@ -72,6 +91,7 @@ export async function buildApp({ config, db, logStream }: BuildOptions): Promise
     config,
     db,
     checkKey: createKeyChecker(config),
+    lookup: createLookup(db),
     log: app.log,
     fieldNames(projectId: number) {
       const hit = fieldNameCache.get(projectId);
@@ -83,8 +103,11 @@ export async function buildApp({ config, db, logStream }: BuildOptions): Promise
     },
   };
 
-  await app.register(telephonyRoutes, { prefix: `${base}/api`, ctx, audit });
+  // Before every route: the OpenAPI document is collected from the routes as they are registered.
+  await app.register(swagger, openapiOptions(base));
+  await app.register(telephonyRoutes, { prefix: `${base}/api`, ctx, audit, throttle });
   await app.register(adminRoutes, { prefix: `${base}/admin/v1`, config, db });
+  await app.register(docsRoutes, { prefix: base, base });
 
   app.get(`${base}/healthz`, async () => ({ status: 'ok' }));
   app.get(`${base}/readyz`, async (_request, reply) => {
@@ -101,8 +124,6 @@ export async function buildApp({ config, db, logStream }: BuildOptions): Promise
 
 /** Connection-level failures (the database is down or unreachable), as opposed to a bad query. */
 export function isDatabaseDown(err: unknown): boolean {
-  const e = err as { code?: string; message?: string } | undefined;
-  if (!e) return false;
-  if (e.code && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '08006', '08001', '08003', 'SQLITE_BUSY', 'SQLITE_IOERR', 'SQLITE_CANTOPEN'].includes(e.code)) return true;
-  return /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED/i.test(e.message ?? '');
+  // The dialects' error shapes are named in one place, next to the driver code (db/dialect.ts).
+  return isConnectionFailure(err);
 }

@@ -6,11 +6,13 @@ export const ERRORS = {
   admin_closed: 403,
   not_found: 404,
   method_not_allowed: 405,
+  request_timeout: 408,
   conflict: 409,
   body_too_large: 413,
   unsupported_media_type: 415,
   unprocessable: 422,
   too_many_requests: 429,
+  header_too_large: 431,
   internal: 500,
   database_unavailable: 503,
 } as const;

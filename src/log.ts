@@ -24,12 +24,40 @@ export function redactUrl(url: string): string {
   return `${url.slice(0, q)}?${pairs.join('&')}`;
 }
 
-export function loggerOptions(level: string, stream?: DestinationStream): FastifyServerOptions['logger'] {
+/**
+ * The last line of defence: every configured secret (authkeys, admin token), as written, JSON-escaped
+ * or percent-encoded, is replaced in every finished log line, wherever it ended up (a key sent under the
+ * wrong parameter name, a path, a library's debug object). Secrets shorter than 6 characters are left
+ * alone: replacing them would garble the log, and such a key protects little anyway.
+ */
+export function secretScrubber(secrets: readonly string[]): ((line: string) => string) | undefined {
+  const forms = new Set<string>();
+  for (const s of secrets) {
+    if (s.length < 6) continue;
+    forms.add(s);
+    forms.add(JSON.stringify(s).slice(1, -1));
+    forms.add(encodeURIComponent(s));
+    forms.add(new URLSearchParams({ k: s }).toString().slice(2));
+    forms.add(JSON.stringify(encodeURIComponent(s)).slice(1, -1));
+  }
+  if (forms.size === 0) return undefined;
+  // Longest first, so that a secret containing another is replaced whole.
+  const pattern = new RegExp([...forms].sort((a, b) => b.length - a.length).map((f) => f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
+  return (line) => line.replace(pattern, '[REDACTED]');
+}
+
+export function loggerOptions(level: string, stream?: DestinationStream, secrets: readonly string[] = []): FastifyServerOptions['logger'] {
+  const scrub = secretScrubber(secrets);
   return {
     level,
     ...(stream ? { stream } : {}),
+    ...(scrub ? { hooks: { streamWrite: scrub } } : {}),
     redact: {
-      paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'headers.authorization', 'headers["x-api-key"]', 'authkey', '*.authkey'],
+      paths: [
+        'req.headers.authorization', 'req.headers["x-api-key"]', 'headers.authorization', 'headers["x-api-key"]',
+        // @fastify/multipart logs the request headers at trace level under busboyOptions.
+        '*.headers.authorization', '*.headers["x-api-key"]', 'authkey', '*.authkey',
+      ],
       censor: '[REDACTED]',
     },
     serializers: {

@@ -1,11 +1,20 @@
 // The process: load config, open the database, migrate, build the app, listen; drain on SIGTERM.
-import { loadConfig, ConfigError } from './config.ts';
+// With CRM_WORKERS > 1 (or auto), a primary migrates once and forks that many workers sharing the port
+// (node:cluster). Each worker has its own connections: on SQLite, WAL lets them read side by side and the
+// busy timeout queues their writers; each worker group-commits its own writes.
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import { loadConfig, ConfigError, type Config } from './config.ts';
 import { openDatabase } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { buildApp } from './app.ts';
 
-export async function serve(): Promise<void> {
-  let config;
+function fatal(message: string, code: number): never {
+  process.stderr.write(`callcrm: ${message}\n`);
+  process.exit(code);
+}
+
+function readConfig(): Config {
   try {
     if (typeof process.loadEnvFile === 'function') {
       try {
@@ -14,22 +23,37 @@ export async function serve(): Promise<void> {
         // no .env file: the environment alone configures
       }
     }
-    config = loadConfig();
+    return loadConfig();
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`callcrm: configuration error: ${err.message}\n`);
-      process.exit(2);
-    }
+    if (err instanceof ConfigError) fatal(`configuration error: ${err.message}`, 2);
     throw err;
   }
+}
 
-  const db = openDatabase(config.databaseUrl, { durable: config.durable, poolSize: config.databasePoolSize });
+async function migrateOnce(config: Config): Promise<void> {
+  const db = openDatabase(config.databaseUrl, { durable: config.durable, poolSize: 1 });
   try {
     await migrateToLatest(db.q);
   } catch (err) {
-    process.stderr.write(`callcrm: ${err instanceof Error ? err.message : String(err)}\n`);
     await db.close().catch(() => undefined);
-    process.exit(1);
+    fatal(err instanceof Error ? err.message : String(err), 1);
+  }
+  await db.close();
+}
+
+async function runServer(config: Config, migrate: boolean): Promise<void> {
+  const db = openDatabase(config.databaseUrl, {
+    durable: config.durable,
+    poolSize: config.databasePoolSize,
+    onError: (err) => process.stderr.write(`callcrm: idle database connection lost: ${err.message}\n`),
+  });
+  if (migrate) {
+    try {
+      await migrateToLatest(db.q);
+    } catch (err) {
+      await db.close().catch(() => undefined);
+      fatal(err instanceof Error ? err.message : String(err), 1);
+    }
   }
   const app = await buildApp({ config, db });
 
@@ -39,6 +63,7 @@ export async function serve(): Promise<void> {
     closing = true;
     app.log.info({ signal }, 'shutting down: no new connections, draining in-flight requests');
     try {
+      // close() stops accepting, waits for in-flight requests, then runs onClose hooks (audit flush).
       await app.close();
       await db.close();
       process.exit(0);
@@ -53,9 +78,35 @@ export async function serve(): Promise<void> {
   await app.listen({ port: config.port, host: config.host });
 }
 
+export async function serve(): Promise<void> {
+  const config = readConfig();
+  const workers = config.workers === 0 ? availableParallelism() : config.workers;
+  if (workers <= 1) return runServer(config, true);
+
+  if (cluster.isPrimary) {
+    await migrateOnce(config);
+    process.stdout.write(`callcrm: starting ${workers} workers on ${config.host}:${config.port}\n`);
+    let stopping = false;
+    for (let i = 0; i < workers; i++) cluster.fork();
+    cluster.on('exit', (worker, code, signal) => {
+      if (stopping) {
+        if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+        return;
+      }
+      process.stderr.write(`callcrm: worker ${worker.process.pid} exited (${signal ?? code}); starting another\n`);
+      cluster.fork();
+    });
+    const stop = (signal: NodeJS.Signals) => {
+      stopping = true;
+      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill(signal);
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGTERM'));
+    return;
+  }
+  return runServer(config, false);
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  serve().catch((err) => {
-    process.stderr.write(`callcrm: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  });
+  serve().catch((err) => fatal(err instanceof Error ? err.message : String(err), 1));
 }

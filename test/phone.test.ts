@@ -43,9 +43,6 @@ const COMMON_SPELLINGS: ReadonlyArray<readonly [string, string]> = [
   [' 050-123-4567 ', '+972501234567'],
 ];
 
-// fast-check picks a random seed per run and prints it (with the shrunk counterexample) on failure.
-const fcParams = (numRuns: number) => ({ numRuns });
-
 describe('normalizePhone: the spec', () => {
   test("the spec's spellings all normalize to +972500000000", () => {
     for (const s of SPEC_SPELLINGS) {
@@ -191,8 +188,9 @@ const garbage = fc.oneof(
 );
 
 /**
- * Realistic spellings: [international part] [trunk part] NSN, each digit group possibly split
- * by random separators, and sometimes garbage inserted anywhere.
+ * Realistic spellings: [international part] [trunk part] NSN, with random separators between any
+ * two characters (mostly none or the usual ones), and sometimes garbage inserted anywhere.
+ * fast-check uses a random seed each run and prints it with the shrunk counterexample on failure.
  */
 function spelling(international: fc.Arbitrary<string>, trunk: fc.Arbitrary<string>, nsn: fc.Arbitrary<string>) {
   return fc
@@ -251,7 +249,7 @@ describe('property: normalizePhone === normalizePhoneSlow', () => {
         if (normalizePhoneFast(input, 'IL') !== undefined) answered++;
         assertAgrees(input, 'IL');
       }),
-      fcParams(30_000),
+      { numRuns: 30_000 },
     );
     // The generator must exercise the fast path, not just the fallback.
     t.diagnostic(`fast path answered ${answered} of ${runs} runs`);
@@ -262,7 +260,7 @@ describe('property: normalizePhone === normalizePhoneSlow', () => {
     const alphabet = fc.constantFrom(...'0123456789+-() .');
     fc.assert(
       fc.property(fc.string({ unit: alphabet, maxLength: 24 }), (input) => assertAgrees(input, 'IL')),
-      fcParams(30_000),
+      { numRuns: 30_000 },
     );
   });
 
@@ -272,7 +270,7 @@ describe('property: normalizePhone === normalizePhoneSlow', () => {
         fc.oneof(fc.string({ maxLength: 30 }), fc.string({ maxLength: 30, unit: 'binary' }), fc.string({ maxLength: 30, unit: 'grapheme' })),
         (input) => assertAgrees(input, 'IL'),
       ),
-      fcParams(20_000),
+      { numRuns: 20_000 },
     );
   });
 
@@ -288,13 +286,13 @@ describe('property: normalizePhone === normalizePhoneSlow', () => {
           assert.equal(normalizePhoneFast(input, country), undefined);
           assertAgrees(input, country);
         }),
-        fcParams(10_000),
+        { numRuns: 10_000 },
       );
       fc.assert(
         fc.property(fc.oneof(fc.string({ maxLength: 24 }), fc.string({ unit: fc.constantFrom(...'0123456789+-() .'), maxLength: 24 })), (input) =>
           assertAgrees(input, country),
         ),
-        fcParams(10_000),
+        { numRuns: 10_000 },
       );
     });
   }

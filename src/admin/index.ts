@@ -7,6 +7,10 @@ import { errorBody } from '../errors.ts';
 import { ErrorBody } from './schemas.ts';
 import { setupRoutes } from './setup-routes.ts';
 import { customerRoutes } from './customer-routes.ts';
+import { assignRoutes } from './assign-routes.ts';
+import { importRoutes } from './import-routes.ts';
+import { auditRoutes } from './audit-routes.ts';
+import { decimalIdParams } from '../security.ts';
 
 export interface AdminDeps {
   config: Config;
@@ -29,6 +33,10 @@ export async function adminRoutes(admin: FastifyInstance, deps: AdminDeps) {
     }
   });
 
+  admin.addHook('preValidation', decimalIdParams);
   await setupRoutes(admin, deps);
   await customerRoutes(admin, deps);
+  await assignRoutes(admin, deps);
+  await admin.register(importRoutes, { config: deps.config, db: deps.db });
+  await auditRoutes(admin, deps);
 }

@@ -81,6 +81,13 @@ export const Customer = Type.Object({
   updated_at: Type.String(),
 });
 
+export const CustomerListQuery = Type.Object({
+  limit: PageQuery.properties.limit,
+  cursor: PageQuery.properties.cursor,
+  phone: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'any spelling of a phone number; matched through the phone index' })),
+  q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '\\S', description: 'case-insensitive substring of any field value (scans the project: for operators)' })),
+});
+
 export const AssignInput = Type.Object(
   { id: OptionalId, customer_id: Id, group_id: NullableId, site_id: NullableId, worker_id: NullableId, status_id: NullableId },
   { additionalProperties: false },
@@ -100,8 +107,57 @@ export const Assign = Type.Object({
   created_at: Type.String(),
 });
 
+export const CustomerWithAssigns = Type.Object({ ...Customer.properties, assigns: Type.Array(Assign) });
+
+export const Status = Type.Object({ id: Id, name: Type.String() });
+const NullString = Type.Union([Type.String(), Type.Null()]);
+
+export const CallInput = Type.Object(
+  {
+    worker_id: NullableId,
+    status_id: NullableId,
+    notes: Type.Optional(Type.Union([Type.String({ maxLength: 10000 }), Type.Null()])),
+    at: Type.Optional(Type.String({ format: 'date-time', description: 'ISO 8601 time of the call; default now' })),
+    call_id: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: "the telephony system's id of the call" })),
+  },
+  { additionalProperties: false },
+);
+export const CallEvent = Type.Object({
+  id: Id,
+  assign_id: Id,
+  at: Type.String(),
+  worker_id: NullId,
+  status_id: NullId,
+  notes: NullString,
+  call_id: NullString,
+  source: Type.String(),
+});
+
+export const AssignDetail = Type.Object({
+  ...Assign.properties,
+  repository_name: Type.String(),
+  customer: Customer,
+  status: Type.Union([Status, Type.Null()]),
+  last_call_event: Type.Union([CallEvent, Type.Null()]),
+});
+
+const HistoryCommon = {
+  at: Type.String(),
+  worker_id: NullId,
+  source: Type.String(),
+  call_id: NullString,
+};
+export const HistoryItem = Type.Union([
+  Type.Object({ kind: Type.Literal('field'), ...HistoryCommon, field: Type.String(), old_value: NullString, new_value: NullString }),
+  Type.Object({ kind: Type.Literal('status'), ...HistoryCommon, old_status_id: NullId, new_status_id: NullId }),
+  Type.Object({ kind: Type.Literal('call'), ...HistoryCommon, status_id: NullId, notes: NullString }),
+]);
+
 export const listOf = <T extends ReturnType<typeof Type.Object>>(item: T) =>
   Type.Object({ items: Type.Array(item), next_cursor: Type.Union([Type.String(), Type.Null()]) });
 
-/** Error answers every admin route may give, for the OpenAPI document. */
-export const errorResponses = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, Type.Ref('Error')]));
+/**
+ * Error answers of an admin route, for validation of the answer and the OpenAPI document. 401 and 403
+ * (the token check in front of every route) are always included.
+ */
+export const errorResponses = (...codes: number[]) => Object.fromEntries([401, 403, ...codes].sort().map((c) => [c, Type.Ref('Error')]));

@@ -1,7 +1,8 @@
 // Repository assigns: the record a call center works on. Status changes and call events live here.
+import type { Selectable } from 'kysely';
 import type { Q } from '../db/connect.ts';
-import type { AssignRow, HistorySource } from '../db/schema.ts';
-import { advanceIdSequence, isUniqueViolation, lockRows } from '../db/dialect.ts';
+import type { AssignRow, CallEventsTable, CustomerRow, HistorySource } from '../db/schema.ts';
+import { advanceIdSequence, chunks, isUniqueViolation, lockRows } from '../db/dialect.ts';
 import { conflict, unprocessable } from '../errors.ts';
 
 export interface AssignInput {
@@ -35,27 +36,28 @@ export async function checkBelongs(
   }
 }
 
+/** The row of a new assign (one place for insertAssign and insertAssigns). */
+function newAssign(projectId: number, repositoryId: number, input: AssignInput, at: number) {
+  return {
+    id: input.id, // undefined: generated (Kysely leaves undefined values out)
+    project_id: projectId,
+    repository_id: repositoryId,
+    customer_id: input.customer_id,
+    group_id: input.group_id ?? null,
+    site_id: input.site_id ?? null,
+    worker_id: input.worker_id ?? null,
+    status_id: input.status_id ?? null,
+    last_call_at: null,
+    last_notes: null,
+    activity_at: at,
+    created_at: at,
+    updated_at: at,
+  };
+}
+
 export async function insertAssign(trx: Q, projectId: number, repositoryId: number, input: AssignInput, at = Date.now()): Promise<AssignRow> {
   try {
-    const row = await trx
-      .insertInto('assigns')
-      .values({
-        ...(input.id !== undefined ? { id: input.id } : {}),
-        project_id: projectId,
-        repository_id: repositoryId,
-        customer_id: input.customer_id,
-        group_id: input.group_id ?? null,
-        site_id: input.site_id ?? null,
-        worker_id: input.worker_id ?? null,
-        status_id: input.status_id ?? null,
-        last_call_at: null,
-        last_notes: null,
-        activity_at: at,
-        created_at: at,
-        updated_at: at,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    const row = await trx.insertInto('assigns').values(newAssign(projectId, repositoryId, input, at)).returningAll().executeTakeFirstOrThrow();
     if (input.id !== undefined) await advanceIdSequence(trx, 'assigns', input.id);
     return row;
   } catch (err) {
@@ -63,6 +65,16 @@ export async function insertAssign(trx: Q, projectId: number, repositoryId: numb
       throw conflict(input.id !== undefined ? `assign ${input.id} already exists, or the customer is already in this repository` : 'the customer is already in this repository');
     }
     throw err;
+  }
+}
+
+/**
+ * Inserts many assigns with ids already reserved (reserveIds) in few statements: the import's fast path.
+ * A constraint violation throws the database's error; the caller retries row by row with insertAssign.
+ */
+export async function insertAssigns(trx: Q, projectId: number, repositoryId: number, inputs: (AssignInput & { id: number })[], at = Date.now()): Promise<void> {
+  for (const chunk of chunks(inputs, 500)) {
+    await trx.insertInto('assigns').values(chunk.map((input) => newAssign(projectId, repositoryId, input, at))).execute();
   }
 }
 
@@ -151,4 +163,34 @@ export async function recordCall(trx: Q, assign: AssignRow, c: CallInput) {
     assign.activity_at = at;
   }
   return event;
+}
+
+export interface AssignDetail {
+  assign: AssignRow;
+  repository_name: string;
+  customer: CustomerRow;
+  status: { id: number; name: string } | null;
+  /** the newest call event by time (a tie goes to the later recorded, as recordCall does) */
+  last_call_event: Selectable<CallEventsTable> | undefined;
+}
+
+/** An assign with what an operator looks at: its customer, status, repository name and last call. */
+export async function getAssignDetail(q: Q, id: number): Promise<AssignDetail | undefined> {
+  const assign = await getAssignRow(q, id);
+  if (!assign) return undefined;
+  const [repository, customer, status, last] = await Promise.all([
+    q.selectFrom('repositories').select('name').where('id', '=', assign.repository_id).executeTakeFirstOrThrow(),
+    q.selectFrom('customers').selectAll().where('id', '=', assign.customer_id).executeTakeFirstOrThrow(),
+    assign.status_id === null ? undefined : q.selectFrom('statuses').select(['id', 'name']).where('id', '=', assign.status_id).executeTakeFirst(),
+    q.selectFrom('call_events').selectAll().where('assign_id', '=', id).orderBy('at', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst(),
+  ]);
+  return { assign, repository_name: repository.name, customer, status: status ?? null, last_call_event: last };
+}
+
+/** Assigns of a repository (or of a customer), in id order, a page at a time. */
+export async function listAssigns(q: Q, by: { repository_id: number } | { customer_id: number }, page: { limit: number; after?: number }): Promise<AssignRow[]> {
+  let query = q.selectFrom('assigns').selectAll();
+  query = 'repository_id' in by ? query.where('repository_id', '=', by.repository_id) : query.where('customer_id', '=', by.customer_id);
+  if (page.after !== undefined) query = query.where('id', '>', page.after);
+  return query.orderBy('id').limit(page.limit).execute();
 }

@@ -1,10 +1,10 @@
 // Customers: their field values, the phone index and unique values that go with them, and history.
 import type { Q } from '../db/connect.ts';
 import type { CustomerRow, HistorySource } from '../db/schema.ts';
-import { advanceIdSequence, isUniqueViolation, lockRows } from '../db/dialect.ts';
+import { advanceIdSequence, chunks, isUniqueViolation, lockRows } from '../db/dialect.ts';
 import { DuplicateUniqueError, conflict, invalid } from '../errors.ts';
 import { normalizePhone, type CountryCode } from '../phone.ts';
-import { uniqueKey, validateValue, type Field } from './fields.ts';
+import { listFields, uniqueKey, validateValue, type Field } from './fields.ts';
 
 export type Values = Record<string, string>;
 
@@ -104,6 +104,31 @@ export async function insertCustomer(trx: Q, projectId: number, changes: Change[
   return toCustomer(row);
 }
 
+/**
+ * Inserts many new customers with ids already reserved (reserveIds) and validated values, with their
+ * phone index and unique values, in few statements: the import's fast path. The caller has checked
+ * uniqueness; a violation still throws the database's error, and the caller retries row by row.
+ */
+export async function insertCustomers(trx: Q, projectId: number, items: { id: number; changes: Change[] }[], ctx: WriteContext): Promise<void> {
+  const now = ctx.at ?? Date.now();
+  const phones: { project_id: number; phone: string; customer_id: number; field_id: number }[] = [];
+  const uniques: { project_id: number; field_id: number; value: string; customer_id: number }[] = [];
+  const rows = items.map(({ id, changes }) => {
+    const data: Values = {};
+    for (const { field, value } of changes) {
+      if (value === '') continue;
+      data[field.display_name] = value;
+      if (field.unique) uniques.push({ project_id: projectId, field_id: field.id, value: uniqueKey(field, value, ctx.country), customer_id: id });
+      const phone = field.type === 'phone' ? normalizePhone(value, ctx.country) : '';
+      if (phone !== '') phones.push({ project_id: projectId, phone, customer_id: id, field_id: field.id });
+    }
+    return { id, project_id: projectId, data: JSON.stringify(data), created_at: now, updated_at: now };
+  });
+  for (const chunk of chunks(rows, 500)) await trx.insertInto('customers').values(chunk).execute();
+  for (const chunk of chunks(phones, 500)) await trx.insertInto('customer_phones').values(chunk).execute();
+  for (const chunk of chunks(uniques, 500)) await trx.insertInto('customer_uniques').values(chunk).execute();
+}
+
 export interface AppliedChange {
   field: string;
   old_value: string | null;
@@ -193,4 +218,17 @@ export async function getCustomerRow(q: Q, id: number): Promise<CustomerRow | un
 /** The customer row, locked until the transaction ends (PostgreSQL) so concurrent field writes do not lose each other. */
 export async function lockCustomer(q: Q, id: number): Promise<CustomerRow | undefined> {
   return lockRows(q, q.selectFrom('customers').selectAll().where('id', '=', id)).executeTakeFirst();
+}
+
+/**
+ * The admin API's PATCH: the same type validation, unique rules and history as set_data, but
+ * all-or-nothing — any invalid field is a 400 naming it, a duplicate unique value a 409 (the caller's
+ * transaction rolls back), and nothing changes. Undefined when the customer does not exist.
+ */
+export async function patchCustomer(trx: Q, id: number, values: Record<string, unknown>, ctx: WriteContext): Promise<Customer | undefined> {
+  const row = await lockCustomer(trx, id);
+  if (!row) return undefined;
+  const changes = validateAll(await listFields(trx, row.project_id), values, false);
+  const applied = await updateCustomer(trx, row, changes, ctx);
+  return toCustomer(applied.length === 0 ? row : (await getCustomerRow(trx, id))!);
 }

@@ -1,7 +1,9 @@
 // The reads behind get_data (and set_data by phone). These run inside live calls: every query here is
-// an index lookup (phone index → assigns by customer → customer/repository/status by primary key).
+// an index lookup (phone index → assigns by customer → customer/repository/status by primary key), and
+// each is compiled once per database (db/prepared.ts), not per call.
 import { sql } from 'kysely';
-import type { Q } from '../db/connect.ts';
+import type { Db, Q } from '../db/connect.ts';
+import { prepareRead, slot, type PreparedRead } from '../db/prepared.ts';
 
 export interface AssignView {
   id: number;
@@ -54,37 +56,65 @@ function viewQuery(q: Q) {
     ]);
 }
 
-/** Assigns of the project whose customer holds this normalized phone, newest activity first. */
-export async function findByPhone(q: Q, projectId: number, phone: string, f: Filters, limit = MAX_MATCHES): Promise<AssignView[]> {
+/** The by-phone query for one combination of filters (slots: project, phone, limit, repository, group, site). */
+function byPhoneQuery(q: Q, withRepo: boolean, withGroup: boolean, withSite: boolean) {
   let query = viewQuery(q)
-    .where('a.customer_id', 'in', q.selectFrom('customer_phones').select('customer_id').where('project_id', '=', projectId).where('phone', '=', phone))
-    .where('a.project_id', '=', projectId);
-  if (f.repository_id !== undefined) query = query.where('a.repository_id', '=', f.repository_id);
-  if (f.group_id !== undefined) query = query.where(sql`coalesce(a.group_id, r.group_id)`, '=', f.group_id);
-  if (f.site_id !== undefined) query = query.where(sql`coalesce(a.site_id, r.site_id)`, '=', f.site_id);
-  return (await query.orderBy('a.activity_at', 'desc').orderBy('a.id', 'desc').limit(limit).execute()) as AssignView[];
+    .where('a.customer_id', 'in', q.selectFrom('customer_phones').select('customer_id').where('project_id', '=', slot(0)).where('phone', '=', slot(1)))
+    .where('a.project_id', '=', slot(0));
+  if (withRepo) query = query.where('a.repository_id', '=', slot(3));
+  if (withGroup) query = query.where(sql`coalesce(a.group_id, r.group_id)`, '=', slot(4));
+  if (withSite) query = query.where(sql`coalesce(a.site_id, r.site_id)`, '=', slot(5));
+  return query.orderBy('a.activity_at', 'desc').orderBy('a.id', 'desc').limit(slot(2));
 }
 
-export async function findByIds(q: Q, ids: number[]): Promise<AssignView[]> {
-  if (ids.length === 0) return [];
-  return (await viewQuery(q).where('a.id', 'in', ids).execute()) as AssignView[];
+export interface Lookup {
+  /** Assigns of the project whose customer holds this normalized phone, newest activity first. */
+  findByPhone(projectId: number, phone: string, f: Filters, limit?: number): Promise<AssignView[]>;
+  /** Assigns by id, in no particular order; ids not found are left out. */
+  findByIds(ids: number[]): Promise<AssignView[]>;
+  projectExists(id: number): Promise<boolean>;
+  workerProject(id: number): Promise<number | undefined>;
+  /** The DID registered to this project: undefined when unregistered, else its pinned repository or null. */
+  didPin(projectId: number, didNorm: string): Promise<number | null | undefined>;
+  /** Projects that registered this DID (CRM_DID_OPTIONAL: a DID alone may name the project). */
+  didProjects(didNorm: string): Promise<number[]>;
 }
 
-export async function projectExists(q: Q, id: number): Promise<boolean> {
-  return (await q.selectFrom('projects').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
-}
+export function createLookup(db: Db): Lookup {
+  const byPhone = new Map<number, PreparedRead<AssignView>>();
+  const byId = prepareRead(db, (q) => viewQuery(q).where('a.id', '=', slot(0))) as PreparedRead<AssignView>;
+  const project = prepareRead(db, (q) => q.selectFrom('projects').select('id').where('id', '=', slot(0)));
+  const worker = prepareRead(db, (q) => q.selectFrom('workers').select('project_id').where('id', '=', slot(0)));
+  const pin = prepareRead(db, (q) => q.selectFrom('dids').select('repository_id').where('project_id', '=', slot(0)).where('did_norm', '=', slot(1)));
+  const didOwners = prepareRead(db, (q) => q.selectFrom('dids').select('project_id').where('did_norm', '=', slot(0)));
 
-export async function workerProject(q: Q, id: number): Promise<number | undefined> {
-  return (await q.selectFrom('workers').select('project_id').where('id', '=', id).executeTakeFirst())?.project_id;
-}
-
-/** The DID registered to this project: undefined when unregistered, else its pinned repository or null. */
-export async function didPin(q: Q, projectId: number, didNorm: string): Promise<number | null | undefined> {
-  const row = await q.selectFrom('dids').select('repository_id').where('project_id', '=', projectId).where('did_norm', '=', didNorm).executeTakeFirst();
-  return row === undefined ? undefined : row.repository_id;
-}
-
-/** Projects that registered this DID (CRM_DID_OPTIONAL: a DID alone may name the project). */
-export async function didProjects(q: Q, didNorm: string): Promise<number[]> {
-  return (await q.selectFrom('dids').select('project_id').where('did_norm', '=', didNorm).execute()).map((r) => r.project_id);
+  return {
+    async findByPhone(projectId, phone, f, limit = MAX_MATCHES) {
+      const shape = (f.repository_id !== undefined ? 1 : 0) | (f.group_id !== undefined ? 2 : 0) | (f.site_id !== undefined ? 4 : 0);
+      let prepared = byPhone.get(shape);
+      if (!prepared) {
+        prepared = prepareRead(db, (q) => byPhoneQuery(q, (shape & 1) !== 0, (shape & 2) !== 0, (shape & 4) !== 0)) as PreparedRead<AssignView>;
+        byPhone.set(shape, prepared);
+      }
+      return prepared.all([projectId, phone, limit, f.repository_id, f.group_id, f.site_id]);
+    },
+    async findByIds(ids) {
+      const rows: AssignView[] = [];
+      for (const id of ids) rows.push(...(await byId.all([id])));
+      return rows;
+    },
+    async projectExists(id) {
+      return (await project.all([id])).length > 0;
+    },
+    async workerProject(id) {
+      return (await worker.all([id]))[0]?.project_id;
+    },
+    async didPin(projectId, didNorm) {
+      const row = (await pin.all([projectId, didNorm]))[0];
+      return row === undefined ? undefined : row.repository_id;
+    },
+    async didProjects(didNorm) {
+      return (await didOwners.all([didNorm])).map((r) => r.project_id);
+    },
+  };
 }

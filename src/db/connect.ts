@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, SqliteAdapter, SqliteDialect, SqliteDriver, type DatabaseConnection, type SqliteDialectConfig } from 'kysely';
 import type { Database } from './schema.ts';
 import { createWriter, type Writer } from './writer.ts';
 
@@ -20,6 +20,11 @@ export interface Db {
    * writer's open transaction (WAL lets readers run beside one writer). PostgreSQL: the same pool.
    */
   readonly read: Q;
+  /**
+   * SQLite only: the raw read-only connection, for hot-path reads prepared once (see prepared.ts).
+   * Kysely's SQLite driver prepares every statement anew on each call.
+   */
+  readonly sqliteReader?: SqliteDatabase.Database;
   /** Runs fn in a transaction; on SQLite, concurrent calls share one commit (group commit). */
   readonly write: Writer['run'];
   ping(): Promise<void>;
@@ -35,6 +40,43 @@ export interface OpenOptions {
   onError?: (err: Error) => void;
 }
 
+/**
+ * SQLite runs DDL inside transactions, but Kysely's SQLite adapter says it does not, so its Migrator
+ * would leave a failing migration half applied. Saying it does makes every migration all-or-nothing on
+ * both dialects, as PostgreSQL's already is. (A migration cannot toggle PRAGMA foreign_keys inside a
+ * transaction; one that rebuilds a table uses PRAGMA defer_foreign_keys instead.)
+ */
+class TransactionalDdlSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+class CallcrmSqliteDialect extends SqliteDialect {
+  override createAdapter() {
+    return new TransactionalDdlSqliteAdapter();
+  }
+}
+
+/**
+ * The writer's transactions start with BEGIN IMMEDIATE: a plain (deferred) BEGIN takes the write lock
+ * only at the first write, and when another process (the CLI beside the server, a cluster worker)
+ * committed after this transaction's first read, that write fails at once with SQLITE_BUSY_SNAPSHOT
+ * instead of waiting out busy_timeout. IMMEDIATE waits for the lock up front, then reads and writes.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+class WriterSqliteDialect extends CallcrmSqliteDialect {
+  constructor(private readonly writerConfig: SqliteDialectConfig) {
+    super(writerConfig);
+  }
+  override createDriver() {
+    return new ImmediateSqliteDriver(this.writerConfig);
+  }
+}
+
 export function openDatabase(url: string, opts: OpenOptions = {}): Db {
   return url.startsWith('sqlite:') ? openSqlite(url.slice('sqlite:'.length), opts) : openPostgres(url, opts);
 }
@@ -47,20 +89,21 @@ function openSqlite(path: string, opts: OpenOptions): Db {
   writer.pragma('foreign_keys = ON');
   // Other processes (CLI import, cluster workers) may hold the write lock for a while.
   writer.pragma('busy_timeout = 10000');
-  const q = new Kysely<Database>({ dialect: new SqliteDialect({ database: writer }) });
+  const q = new Kysely<Database>({ dialect: new WriterSqliteDialect({ database: writer }) });
 
   let reader: SqliteDatabase.Database | undefined;
   let read = q;
   if (path !== ':memory:') {
     reader = new SqliteDatabase(path, { readonly: true });
     reader.pragma('busy_timeout = 10000');
-    read = new Kysely<Database>({ dialect: new SqliteDialect({ database: reader }) });
+    read = new Kysely<Database>({ dialect: new CallcrmSqliteDialect({ database: reader }) });
   }
   const w = createWriter('sqlite', q);
   return {
     dialect: 'sqlite',
     q,
     read,
+    sqliteReader: reader ?? writer,
     write: w.run,
     async ping() {
       writer.prepare('select 1').get();
@@ -80,10 +123,19 @@ function openPostgres(url: string, opts: OpenOptions): Db {
   const pool = new pg.Pool({
     connectionString: url,
     max: opts.poolSize ?? 10,
-    // An unreachable database must turn into a quick "Database exception", not a hung IVR call.
+    // An unreachable database must turn into a quick "Database exception", not a hung IVR call. A refused
+    // or reset connection fails at once; this bounds a connect that gets no answer, and also the wait for
+    // a free pool slot (past 3 s the instance is overloaded, and a fast failure code beats a hung call).
     connectionTimeoutMillis: 3000,
     idleTimeoutMillis: 30000,
+    // Sent as a startup parameter. Behind PgBouncer, list it in ignore_startup_parameters and set it on
+    // the role instead (docs/scaling.md).
     statement_timeout: 15000,
+    // A database host that vanishes without resetting connections is noticed by TCP keepalive, and the
+    // broken connections are dropped instead of handed out again.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+    application_name: 'callcrm',
     ...(options.length ? { options: options.join(' ') } : {}),
     types: {
       // bigint ids and millisecond times fit a JS number (2^53); strings would leak into every answer.
@@ -93,6 +145,13 @@ function openPostgres(url: string, opts: OpenOptions): Db {
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', (err) => opts.onError?.(err));
+  // A checked-out client has no listener of the pool's: pg emits 'error' on it when its connection dies
+  // between two queries (inside a transaction, while JS awaits), and an unheard 'error' would crash the
+  // process at the first database restart. Its next query fails instead ("not queryable"), that request
+  // gets its failure answer, and the pool discards the client on release.
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   const q = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const w = createWriter('postgres', q);
   return {
@@ -103,9 +162,15 @@ function openPostgres(url: string, opts: OpenOptions): Db {
     async ping() {
       const client = await pool.connect();
       try {
-        await client.query('select 1');
-      } finally {
+        // Bounded on the client side too: on a connection whose packets vanish (a network partition)
+        // the server's statement_timeout never fires, and /readyz must still answer.
+        // (pg reads query_timeout from the query config; @types/pg does not list it there.)
+        await client.query({ text: 'select 1', query_timeout: 3000 } as pg.QueryConfig);
         client.release();
+      } catch (err) {
+        // Passing the error makes the pool discard this connection instead of reusing it.
+        client.release(err as Error);
+        throw err;
       }
     },
     async close() {

@@ -32,3 +32,58 @@ export async function advanceIdSequence(q: Kysely<any>, table: string, id: numbe
 export function lockRows<T extends { forUpdate(): T }>(q: Kysely<any>, query: T): T {
   return isPostgres(q) ? query.forUpdate() : query;
 }
+
+// SQLSTATE classes and codes that mean "the database cannot be reached or is going away", not "this
+// query is wrong": 08 connection exception, 57P01-57P03 shutdown / cannot connect now, 53300 too many
+// connections. https://www.postgresql.org/docs/current/errcodes-appendix.html
+const PG_DOWN = /^(08...|57P0[123]|53300)$/;
+// Socket errors from node:net (pg connects through it), and SQLite's "the file cannot be used now".
+const NET_DOWN = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED']);
+const SQLITE_DOWN = /^SQLITE_(BUSY|LOCKED|IOERR|CANTOPEN|FULL|READONLY_DBMOVED)/;
+// pg raises these as plain Errors without a code: a dropped socket, a connect timeout (pool or client),
+// a client whose connection already failed (a rollback after the socket died throws this one).
+const PG_DOWN_MESSAGE = /Connection terminated|timeout exceeded when trying to connect|is not queryable|Query read timeout|connect ECONNREFUSED/i;
+
+/**
+ * A connection-level failure: the database is down, unreachable or restarting, as opposed to a bad
+ * query or a constraint. The admin API answers these with 503 and the telephony API with its failure
+ * code; both recover by themselves once the database is back (the pool drops broken connections).
+ */
+export function isConnectionFailure(err: unknown): boolean {
+  if (err === null || typeof err !== 'object') return false;
+  const e = err as { code?: unknown; message?: unknown; errors?: unknown; cause?: unknown };
+  const code = typeof e.code === 'string' ? e.code : '';
+  if (NET_DOWN.has(code) || PG_DOWN.test(code) || SQLITE_DOWN.test(code)) return true;
+  if (typeof e.message === 'string' && PG_DOWN_MESSAGE.test(e.message)) return true;
+  // Node reports a refused connection to a name with several addresses (localhost: ::1 and 127.0.0.1)
+  // as an AggregateError holding one error per address.
+  if (Array.isArray(e.errors) && e.errors.some(isConnectionFailure)) return true;
+  return e.cause !== undefined && e.cause !== err && isConnectionFailure(e.cause);
+}
+
+/**
+ * Reserves `count` new ids of a table for rows inserted later with explicit ids (the import's multi-row
+ * inserts), all above `above`. PostgreSQL: values of the identity sequence (moved past `above` first), so
+ * concurrent inserts never get them. SQLite: max(id)+1 onwards, which is what SQLite itself would assign;
+ * the caller's transaction holds the write lock once it writes, and a collision with another process's
+ * insert before that is a unique violation, not a silent overwrite.
+ */
+export async function reserveIds(q: Kysely<any>, table: string, count: number, above = 0): Promise<number[]> {
+  if (isPostgres(q)) {
+    if (above > 0) await advanceIdSequence(q, table, above);
+    if (count === 0) return [];
+    const { rows } = await sql<{ id: number | string }>`select nextval(pg_get_serial_sequence(${table}, 'id')) as id from generate_series(1, ${count})`.execute(q);
+    return rows.map((r) => Number(r.id));
+  }
+  if (count === 0) return [];
+  const row = await q.selectFrom(table).select((eb) => eb.fn.max('id').as('m')).executeTakeFirst();
+  const start = Math.max(Number(row?.m ?? 0), above) + 1;
+  return Array.from({ length: count }, (_, i) => start + i);
+}
+
+/** Slices of at most n: a multi-row insert stays under the databases' bind-parameter limits. */
+export function chunks<T>(xs: T[], n: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
+  return out;
+}

@@ -1,21 +1,62 @@
 // Migrations are compiled in (no folder scan): the list below is the order, and it only grows.
-import { Migrator, type Migration, type MigrationProvider } from 'kysely';
+// Each run of pending migrations is one transaction on both dialects (see CallcrmSqliteDialect in
+// connect.ts), so a failing migration leaves nothing of the run behind and the next start retries it.
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { Q } from './connect.ts';
+import { isPostgres } from './dialect.ts';
 import * as m001 from './migrations/001_initial.ts';
 
-const MIGRATIONS: Record<string, Migration> = {
+export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '001_initial': m001,
-};
+});
 
-const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
+/**
+ * Brings the schema up to date and answers the names of the migrations it applied. Throws (and changes
+ * nothing further) when a migration fails. `migrations` is for tests; the server always uses MIGRATIONS.
+ */
+export async function migrateToLatest(db: Q, migrations: Readonly<Record<string, Migration>> = MIGRATIONS): Promise<string[]> {
+  const provider: MigrationProvider = {
+    getMigrations: async () => Object.fromEntries(Object.entries(migrations).map(([name, m]) => [name, withoutStatementTimeout(m)])),
+  };
+  // PostgreSQL: name the schema of the migration tables. Without it Kysely looks for kysely_migration in
+  // every schema of the database, finds another schema's (a second app, a test run beside this one),
+  // skips creating its own, and then fails to read it, or reads the wrong one.
+  const migrationTableSchema = isPostgres(db) ? (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]?.s : undefined;
+  const migrator = new Migrator({ db, provider, ...(migrationTableSchema ? { migrationTableSchema } : {}) });
+  // Nothing pending (every start but the first after an upgrade): take no lock. Kysely's PostgreSQL lock
+  // is a session-level advisory lock, which a transaction-pooling PgBouncer may take on one server
+  // connection and try to release on another; a start that only reads stays safe behind one.
+  const known = await migrator.getMigrations();
+  if (known.every((m) => m.executedAt !== undefined)) return [];
 
-/** Brings the schema up to date. Throws (and changes nothing further) when a migration fails. */
-export async function migrateToLatest(db: Q): Promise<string[]> {
-  const migrator = new Migrator({ db, provider });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(`migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`);
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/**
+ * The pool's statement_timeout (15 s, connect.ts) guards requests; a migration that builds an index on a
+ * big table may take longer. On PostgreSQL each migration runs inside the migrator's transaction, so
+ * SET LOCAL lifts the limit for that transaction only (also behind a transaction-pooling PgBouncer).
+ */
+function withoutStatementTimeout(m: Migration): Migration {
+  const lift = async (db: Kysely<any>) => {
+    if (isPostgres(db)) await sql`set local statement_timeout = 0`.execute(db);
+  };
+  const { up, down } = m;
+  return {
+    async up(db) {
+      await lift(db);
+      await up(db);
+    },
+    ...(down && {
+      async down(db: Kysely<any>) {
+        await lift(db);
+        await down(db);
+      },
+    }),
+  };
 }

@@ -2,6 +2,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/connect.ts';
+import type { Lookup } from '../crm/lookup.ts';
 import type { createKeyChecker } from './auth.ts';
 import type { Params } from './params.ts';
 import type { Envelope } from './codes.ts';
@@ -10,6 +11,8 @@ export interface TelephonyContext {
   config: Config;
   db: Db;
   checkKey: ReturnType<typeof createKeyChecker>;
+  /** get_data's reads, compiled once for this database. */
+  lookup: Lookup;
   log: FastifyBaseLogger;
   /** display_names of a project's fields, cached briefly: only used to warn about unknown out names. */
   fieldNames(projectId: number): Promise<ReadonlySet<string>>;

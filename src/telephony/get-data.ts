@@ -1,7 +1,7 @@
 // get_data.php: who is calling this number, in this campaign? Runs inside every live call.
 import { parseData } from '../crm/customers.ts';
 import { SPECIAL_OUT } from '../crm/fields.ts';
-import { findByIds, workerProject, type AssignView } from '../crm/lookup.ts';
+import type { AssignView } from '../crm/lookup.ts';
 import { GET_DATA, fail, success } from './codes.ts';
 import type { Handler, TelephonyContext } from './context.ts';
 import { legacyDateTime } from './legacy-time.ts';
@@ -44,7 +44,7 @@ async function byAssign(ctx: TelephonyContext, p: Params, out: string[]) {
     .filter((n): n is number => n !== undefined);
   // A non-numeric id counts as not existing; duplicates answer once, in the order first given.
   const unique = [...new Set(ids)].slice(0, MAX_ASSIGN_IDS);
-  const found = new Map((await findByIds(ctx.db.read, unique)).map((r) => [r.id, r]));
+  const found = new Map((await ctx.lookup.findByIds(unique)).map((r) => [r.id, r]));
   const filters = readFilters(p);
   const projectId = p.get('project_id') !== undefined ? (parseId(p.get('project_id')) ?? -1) : undefined;
   // worker_id, like in the by-phone mode, stands for its project: it matches an assign of the worker's
@@ -52,7 +52,7 @@ async function byAssign(ctx: TelephonyContext, p: Params, out: string[]) {
   let workerProjectId: number | undefined;
   if (p.get('worker_id') !== undefined) {
     const wid = parseId(p.get('worker_id'));
-    workerProjectId = (wid === undefined ? undefined : await workerProject(ctx.db.read, wid)) ?? -1;
+    workerProjectId = (wid === undefined ? undefined : await ctx.lookup.workerProject(wid)) ?? -1;
   }
   const rows: AssignView[] = [];
   for (const id of unique) {
@@ -123,8 +123,10 @@ function render(r: AssignView, out: string[], tz: string): Record<string, string
   return row;
 }
 
-/** Unknown out names are logged (at most once per project and name per process), never an error. */
+/** Unknown out names are logged (at most once per project and name per app), never an error. */
 function warnUnknownOut(ctx: TelephonyContext, projectId: number, out: string[]) {
+  const warned = warnedByApp.get(ctx) ?? new Set<string>();
+  warnedByApp.set(ctx, warned);
   void ctx.fieldNames(projectId).then(
     (names) => {
       for (const n of out) {
@@ -139,4 +141,5 @@ function warnUnknownOut(ctx: TelephonyContext, projectId: number, out: string[])
     () => undefined,
   );
 }
-const warned = new Set<string>();
+/** Per app, not per process: two apps in one process (tests, the CLI beside a server) each warn. */
+const warnedByApp = new WeakMap<TelephonyContext, Set<string>>();

@@ -5,15 +5,16 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
 import type { Endpoint } from '../config.ts';
 import type { AuditLog } from '../crm/audit.ts';
-import { TRANSPORT_CODE, GET_DATA, SET_DATA, SET_STATUS, fail, type Envelope } from './codes.ts';
+import { AUTH, TRANSPORT_CODE, GET_DATA, SET_DATA, SET_STATUS, fail, type Envelope } from './codes.ts';
 import type { Handler, TelephonyContext } from './context.ts';
 import { getData } from './get-data.ts';
 import { setData } from './set-data.ts';
 import { setStatus } from './set-status.ts';
 import { Params, addJsonObject, addSearchParams, queryOf } from './params.ts';
+import { MAX_PARAMS, MAX_VALUE_BYTES, checkParams, multipartRefusal, tooLong } from './limits.ts';
+import type { AuthThrottle } from '../auth-throttle.ts';
 
-/** Most parameters one request may carry (query and body together). */
-export const MAX_PARAMS = 500;
+export { MAX_PARAMS } from './limits.ts';
 
 type Body = URLSearchParams | Record<string, unknown> | Params | undefined;
 
@@ -28,7 +29,7 @@ export function envelopeReply(reply: FastifyReply, status: number, body: Envelop
   return reply.code(status).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(body));
 }
 
-export async function telephonyRoutes(api: FastifyInstance, opts: { ctx: TelephonyContext; audit: AuditLog }) {
+export async function telephonyRoutes(api: FastifyInstance, opts: { ctx: TelephonyContext; audit: AuditLog; throttle?: AuthThrottle }) {
   const { ctx, audit } = opts;
 
   // Bodies are read here, not by the app's parsers: a form body as raw pairs (repeated names: last
@@ -48,15 +49,15 @@ export async function telephonyRoutes(api: FastifyInstance, opts: { ctx: Telepho
       done(Object.assign(new Error('The JSON body is not a JSON object'), { statusCode: 400 }), undefined);
     }
   });
-  await api.register(multipart, { limits: { fields: MAX_PARAMS, fieldSize: 64 * 1024, files: 0, parts: MAX_PARAMS } });
+  await api.register(multipart, { limits: { fields: MAX_PARAMS, fieldSize: MAX_VALUE_BYTES, files: 0, parts: MAX_PARAMS } });
 
   api.setErrorHandler((err: Error & { statusCode?: number; code?: string }, request, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) request.log.error({ err }, 'telephony request failed');
-    const message =
+    const message = (err as { publicMessage?: string }).publicMessage ?? (
       status === 413 ? 'Request body too large' :
       status === 415 ? 'Unsupported content type' :
-      status === 500 ? 'Internal error' : 'Malformed request';
+      status === 500 ? 'Internal error' : 'Malformed request');
     return envelopeReply(reply, status, fail([TRANSPORT_CODE, message]));
   });
 
@@ -66,8 +67,8 @@ export async function telephonyRoutes(api: FastifyInstance, opts: { ctx: Telepho
       url: `/${ep.name}.php`,
       handler: async (request, reply) => {
         const started = performance.now();
-        const params = await readParams(request);
-        if (params === 'too-many') return envelopeReply(reply, 400, fail([TRANSPORT_CODE, `More than ${MAX_PARAMS} parameters`]));
+        const params = await readParams(request, ctx.config.bodyLimit);
+        checkParams(params, ep.name);
         let outcome;
         try {
           const header = request.headers['x-api-key'];
@@ -77,6 +78,7 @@ export async function telephonyRoutes(api: FastifyInstance, opts: { ctx: Telepho
           request.log.error({ err }, `${ep.name} failed`);
           outcome = { envelope: fail(ep.dbFailure) };
         }
+        if (outcome.envelope.code === AUTH[0]) opts.throttle?.fail(request.ip);
         if (ep.name !== 'get_data') {
           audit.record({
             at: Date.now(),
@@ -105,20 +107,31 @@ export async function telephonyRoutes(api: FastifyInstance, opts: { ctx: Telepho
   }
 }
 
-async function readParams(request: FastifyRequest): Promise<Params | 'too-many'> {
+async function readParams(request: FastifyRequest, bodyLimit: number): Promise<Params> {
   const p = new Params();
   const query = queryOf(request.url);
   addSearchParams(p, query);
   const body = request.body as Body;
   if (request.isMultipart()) {
-    for await (const part of request.parts()) {
-      if (part.type === 'field') p.set(part.fieldname, typeof part.value === 'string' ? part.value : String(part.value));
-      else {
-        part.file.resume();
-        p.setMalformed(part.fieldname);
+    // Multipart is streamed past Fastify's body limit, so its fields are counted against it here.
+    let bytes = 0;
+    try {
+      for await (const part of request.parts()) {
+        if (part.type === 'field') {
+          if (part.valueTruncated) throw tooLong(part.fieldname);
+          const value = typeof part.value === 'string' ? part.value : String(part.value);
+          bytes += Buffer.byteLength(value) + part.fieldname.length;
+          if (bytes > bodyLimit) throw multipartRefusal({ statusCode: 413 });
+          p.set(part.fieldname, value);
+        } else {
+          part.file.resume();
+          p.setMalformed(part.fieldname);
+        }
       }
+    } catch (err) {
+      throw multipartRefusal(err);
     }
   } else if (body instanceof URLSearchParams) addSearchParams(p, body);
   else if (body && typeof body === 'object') addJsonObject(p, body as Record<string, unknown>);
-  return p.names().length > MAX_PARAMS ? 'too-many' : p;
+  return p;
 }

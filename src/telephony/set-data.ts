@@ -68,7 +68,8 @@ export const setData: Handler = async (ctx, p, apiKeyHeader) => {
 
       const fields = await listFields(trx, assign.project_id);
       const byName = new Map(fields.map((f) => [f.display_name, f]));
-      const errors: Record<string, string> = {};
+      // Keyed by client-given names: a null prototype keeps a parameter named __proto__ an ordinary key.
+      const errors: Record<string, string> = Object.create(null);
       const changes: Change[] = [];
       for (const name of fieldParams) {
         const field = byName.get(name);

@@ -1,6 +1,6 @@
 // Finding the project and the assigns of a caller: shared by get_data and set_data by phone.
 import { normalizePhone } from '../phone.ts';
-import { didPin, didProjects, findByPhone, projectExists, workerProject, type AssignView, type Filters } from '../crm/lookup.ts';
+import type { AssignView, Filters } from '../crm/lookup.ts';
 import type { TelephonyContext } from './context.ts';
 import { parseId, type Params } from './params.ts';
 
@@ -13,21 +13,21 @@ export type ProjectResolution = { ok: true; projectId: number } | { ok: false; m
 export async function resolveProject(ctx: TelephonyContext, p: Params): Promise<ProjectResolution> {
   const projectParam = p.get('project_id');
   const workerParam = p.get('worker_id');
-  const q = ctx.db.read;
+  const lookup = ctx.lookup;
   if (projectParam !== undefined) {
     const id = parseId(projectParam);
-    if (id !== undefined && (await projectExists(q, id))) return { ok: true, projectId: id };
+    if (id !== undefined && (await lookup.projectExists(id))) return { ok: true, projectId: id };
     return { ok: false, missing: false, message: `Unknown project_id: ${projectParam}` };
   }
   if (workerParam !== undefined) {
     const id = parseId(workerParam);
-    const projectId = id === undefined ? undefined : await workerProject(q, id);
+    const projectId = id === undefined ? undefined : await lookup.workerProject(id);
     if (projectId !== undefined) return { ok: true, projectId };
     return { ok: false, missing: false, message: `Unknown worker_id: ${workerParam}` };
   }
   const did = p.get('did');
   if (ctx.config.didOptional && did !== undefined) {
-    const projects = await didProjects(q, normalizePhone(did, ctx.config.defaultCountry));
+    const projects = await lookup.didProjects(normalizePhone(did, ctx.config.defaultCountry));
     if (projects.length === 1) return { ok: true, projectId: projects[0]! };
     return { ok: false, missing: false, message: `DID ${did} is not registered to exactly one project; give project_id or worker_id` };
   }
@@ -59,7 +59,7 @@ export async function findCallerAssigns(ctx: TelephonyContext, projectId: number
   const filters = readFilters(p);
   const did = p.get('did');
   if (did !== undefined) {
-    const pinned = await didPin(ctx.db.read, projectId, normalizePhone(did, country));
+    const pinned = await ctx.lookup.didPin(projectId, normalizePhone(did, country));
     if (pinned != null) {
       if (filters.repository_id !== undefined && filters.repository_id !== pinned) return [];
       filters.repository_id = pinned;
@@ -67,5 +67,5 @@ export async function findCallerAssigns(ctx: TelephonyContext, projectId: number
   }
   const phone = normalizePhone(p.get('phone')!, country);
   if (phone === '') return [];
-  return findByPhone(ctx.db.read, projectId, phone, filters, limit);
+  return ctx.lookup.findByPhone(projectId, phone, filters, limit);
 }

@@ -1,0 +1,71 @@
+// The benchmark's settings, read from the environment once (the benchmark is a script: it reads its own
+// BENCH_* variables; the server under test reads its own configuration).
+import { availableParallelism } from 'node:os';
+
+export interface BenchOptions {
+  /** Customers in the dataset (BENCH_CUSTOMERS, default 1,000,000; smoke: 1,000). */
+  readonly customers: number;
+  /** Measured seconds per case (BENCH_DURATION, default 10; smoke: 2). */
+  readonly duration: number;
+  /** Warm-up seconds before each measurement (BENCH_WARMUP, default 2; smoke: 0.5). */
+  readonly warmup: number;
+  /** Concurrent connections, no pipelining (BENCH_CONNECTIONS, default 32). */
+  readonly connections: number;
+  /** Worker processes of the scaling case (BENCH_WORKERS, default 2). */
+  readonly workers: number;
+  /** PostgreSQL server for the second half (BENCH_DATABASE_URL; a fresh database is made on it and dropped after). */
+  readonly postgresUrl: string | undefined;
+  /** BENCH_SMOKE=1: 1,000 customers, 2 s per case, no results file unless BENCH_RESULTS=1. */
+  readonly smoke: boolean;
+  /** Write bench/results/<date>-<dataset>.md and .json (BENCH_RESULTS; default on, off in smoke mode). */
+  readonly writeResults: boolean;
+  /** BENCH_PROFILE=<dir>: after the cases, run get_data by phone once more on a server started with --cpu-prof. */
+  readonly profileDir: string | undefined;
+  /** BENCH_ONLY=sqlite|postgres: run one half only (default: sqlite, and postgres when BENCH_DATABASE_URL is set). */
+  readonly only: 'sqlite' | 'postgres' | undefined;
+  /** BENCH_KEEP=1: keep the temporary directory (database, CSV files, server logs). */
+  readonly keep: boolean;
+  readonly cores: number;
+}
+
+export function readOptions(env: NodeJS.ProcessEnv = process.env): BenchOptions {
+  const problems: string[] = [];
+  const smoke = flag(env.BENCH_SMOKE);
+  const num = (name: string, fallback: number, min: number, max: number, integer = true) => {
+    const raw = env[name]?.trim().replace(/_/g, '');
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+      problems.push(`${name}=${JSON.stringify(env[name])} must be a ${integer ? 'whole ' : ''}number from ${min} to ${max}`);
+      return fallback;
+    }
+    return n;
+  };
+  const only = env.BENCH_ONLY?.trim() || undefined;
+  if (only !== undefined && only !== 'sqlite' && only !== 'postgres') problems.push(`BENCH_ONLY=${JSON.stringify(only)} must be sqlite or postgres`);
+  const postgresUrl = env.BENCH_DATABASE_URL?.trim() || undefined;
+  if (postgresUrl !== undefined && !/^postgres(ql)?:\/\//.test(postgresUrl)) problems.push('BENCH_DATABASE_URL must be a postgres:// URL');
+  if (only === 'postgres' && postgresUrl === undefined) problems.push('BENCH_ONLY=postgres needs BENCH_DATABASE_URL');
+
+  const options: BenchOptions = {
+    // Ids and phone numbers are generated as bijections over 7-digit numbers (dataset.ts): at most 9,999,999.
+    customers: num('BENCH_CUSTOMERS', smoke ? 1_000 : 1_000_000, 100, 9_999_999),
+    duration: num('BENCH_DURATION', smoke ? 2 : 10, 1, 3600),
+    warmup: num('BENCH_WARMUP', smoke ? 0.5 : 2, 0, 600, false),
+    connections: num('BENCH_CONNECTIONS', 32, 1, 10_000),
+    workers: num('BENCH_WORKERS', 2, 2, 256),
+    postgresUrl,
+    smoke,
+    writeResults: env.BENCH_RESULTS === undefined ? !smoke : flag(env.BENCH_RESULTS),
+    profileDir: env.BENCH_PROFILE?.trim() || undefined,
+    only: only as BenchOptions['only'],
+    keep: flag(env.BENCH_KEEP),
+    cores: availableParallelism(),
+  };
+  if (problems.length > 0) throw new Error(problems.join('; '));
+  return Object.freeze(options);
+}
+
+function flag(v: string | undefined): boolean {
+  return v !== undefined && ['1', 'true', 'yes', 'on'].includes(v.trim().toLowerCase());
+}

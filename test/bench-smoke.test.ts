@@ -1,0 +1,93 @@
+// The benchmark's smoke mode, so `npm run bench` never rots: a small dataset, 2 s per case, every case
+// on every dialect. It asserts that the run completes with every answer right and a non-zero rate;
+// never a timing (CI machines are noisy).
+import { describe, test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { dialects } from './helpers.ts';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+async function runSmoke(): Promise<Run> {
+  const env: NodeJS.ProcessEnv = { ...process.env, BENCH_SMOKE: '1' };
+  delete env.BENCH_RESULTS;
+  delete env.BENCH_CUSTOMERS;
+  delete env.BENCH_DURATION;
+  delete env.BENCH_ONLY;
+  delete env.NODE_TEST_CONTEXT; // the child is a script, not a test of this runner
+  if (process.env.TEST_DATABASE_URL) env.BENCH_DATABASE_URL = process.env.TEST_DATABASE_URL;
+  else delete env.BENCH_DATABASE_URL;
+  const child = spawn('npx', ['tsx', 'bench/run.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c));
+  child.stderr.on('data', (c: Buffer) => (stderr += c));
+  const [code] = (await once(child, 'close')) as [number | null];
+  return { code, stdout, stderr };
+}
+
+/** The table's rows: case title, db, durable, workers, req/s, …, wrong. */
+function tableRows(markdown: string): string[][] {
+  return markdown
+    .split('\n')
+    .filter((l) => l.startsWith('| ('))
+    .map((l) => l.split('|').slice(1, -1).map((c) => c.trim()));
+}
+
+const reqPerSec = (row: string[]) => Number(row[4]!.replace(/,/g, ''));
+
+describe('npm run bench, smoke mode', { timeout: 300_000 }, () => {
+  let run: Run;
+  let rows: string[][];
+  before(async () => {
+    run = await runSmoke();
+    rows = tableRows(run.stdout);
+  }, { timeout: 300_000 });
+
+  test('completes, exits 0 and prints the results table', () => {
+    assert.equal(run.code, 0, `exit ${run.code}\n${run.stderr.slice(-3000)}`);
+    assert.match(run.stdout, /\| case \| db \| durable \| workers \| req\/s \| p50 ms \| p99 ms \| ratio to \(a\) \|/);
+  });
+
+  test('measures the node:http ceiling with a non-zero rate', () => {
+    const ceiling = rows.filter((r) => r[0]!.startsWith('(a)'));
+    assert.equal(ceiling.length, 1);
+    assert.ok(reqPerSec(ceiling[0]!) > 0);
+  });
+
+  for (const dialect of dialects()) {
+    describe(dialect, () => {
+      test('has every case, durable and not for the writes, and the workers run, each with a non-zero rate and no wrong answer', () => {
+        const mine = rows.filter((r) => r[1] === dialect);
+        const keys = mine.map((r) => `${r[0]!.slice(0, 3)} durable=${r[2]} workers=${r[3]}`);
+        assert.deepEqual(keys, [
+          '(b) durable=true workers=1',
+          '(c) durable=true workers=1',
+          '(d) durable=true workers=1',
+          '(e) durable=true workers=1',
+          '(d) durable=false workers=1',
+          '(e) durable=false workers=1',
+          '(b) durable=true workers=2',
+        ]);
+        for (const r of mine) {
+          assert.ok(reqPerSec(r) > 0, `${r[0]} on ${dialect}: ${r[4]} req/s`);
+          assert.equal(r[10], '0', `${r[0]} on ${dialect}: errors or non-2xx`);
+          assert.equal(r[11], '0', `${r[0]} on ${dialect}: wrong answers`);
+        }
+      });
+
+      test('reports the load through the product\'s import', () => {
+        assert.match(run.stdout, new RegExp(`- ${dialect}: 1,000 rows in [\\d.]+ s`));
+      });
+    });
+  }
+});
