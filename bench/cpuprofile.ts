@@ -188,8 +188,10 @@ class SourceLines {
         // not a cache entry we understand
       }
     }
-    for (const [source, { file }] of newest) {
+    for (const [source, { file, mtime }] of newest) {
       try {
+        // A cache entry older than its source is of an earlier version: its lines would mislead.
+        if (statSync(source).mtimeMs > mtime) continue;
         const entry = JSON.parse(readFileSync(file, 'utf8')) as { map?: { mappings?: string } };
         if (entry.map?.mappings) this.maps.set(source, decodeMappings(entry.map.mappings));
       } catch {

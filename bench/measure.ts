@@ -3,6 +3,7 @@
 // (autocannon's own histogram keeps whole milliseconds, too coarse for a p50 under 1 ms).
 import autocannon, { type Instance } from 'autocannon';
 import type { CaseRequests, Verifier } from './cases.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { cpuJiffies } from './processes.ts';
 
 export interface Measurement {
@@ -22,6 +23,10 @@ export interface Measurement {
   wrongSamples: string[];
   /** The measured run on the machine's monotonic clock (µs, as V8's profiler stamps its samples). */
   window: { fromUs: number; toUs: number };
+  /** CPU time the server's processes spent per answered request, in µs (robust to a busy machine, unlike req/s). */
+  serverCpuUsPerRequest: number;
+  /** How long the processes were still busy (a previous case's backlog) before this case could start. */
+  busyBeforeMs: number;
   /** Cores' worth of CPU used by other processes on the machine while this case ran (noise). */
   otherCores: number;
 }
@@ -33,11 +38,16 @@ export interface MeasureOptions {
   warmup: number;
   /** The server's processes (with this one, they are "ours"; any other CPU use is noise). */
   serverPids: () => number[];
+  /** Processes that must be idle before the case starts (default: the server's). */
+  quietPids?: () => number[];
   /** A fresh request generator and its verifier (called once for the warm-up, once for the run). */
   make(seedOffset: number): { spec: CaseRequests; verifier: Verifier };
 }
 
 export async function measure(o: MeasureOptions): Promise<Measurement> {
+  // A slow case leaves requests queued in the server after its clients have gone; the next case must not
+  // start until the server has worked them off (else it measures the previous case's backlog).
+  const busyMs = await waitIdle(o.quietPids?.() ?? o.serverPids());
   if (o.warmup > 0) {
     const warm = o.make(1);
     await run(o, o.warmup, warm.spec);
@@ -46,8 +56,10 @@ export async function measure(o: MeasureOptions): Promise<Measurement> {
   let latencies = new Float64Array(1 << 16);
   let count = 0;
   let started = 0;
-  const pids = [process.pid, ...o.serverPids()];
+  const serverPids = o.serverPids();
+  const pids = [process.pid, ...serverPids];
   const cpuBefore = cpuJiffies(pids);
+  const serverBefore = cpuJiffies(serverPids).ours;
   const fromUs = monotonicUs();
   const instance = start(o, o.duration, spec);
   instance.on('start', () => (started = performance.now()));
@@ -63,6 +75,7 @@ export async function measure(o: MeasureOptions): Promise<Measurement> {
   const seconds = (performance.now() - (started || performance.now())) / 1000 || result.duration;
   const toUs = monotonicUs();
   const cpuAfter = cpuJiffies(pids);
+  const serverJiffies = cpuJiffies(serverPids).ours - serverBefore;
   const otherJiffies = cpuAfter.machine - cpuBefore.machine - (cpuAfter.ours - cpuBefore.ours);
   const sorted = latencies.subarray(0, count).sort();
   return {
@@ -77,8 +90,22 @@ export async function measure(o: MeasureOptions): Promise<Measurement> {
     checked: verifier.checked,
     wrongSamples: verifier.samples,
     window: { fromUs, toUs },
+    busyBeforeMs: busyMs,
+    // A jiffy is 10 ms (USER_HZ 100).
+    serverCpuUsPerRequest: count ? (serverJiffies * 10_000) / count : NaN,
     otherCores: Math.max(0, otherJiffies / 100 / seconds),
   };
+}
+
+/** Waits until the processes use at most a tenth of a core (over 200 ms), at most two minutes; returns the ms waited. */
+async function waitIdle(pids: number[]): Promise<number> {
+  const began = performance.now();
+  while (performance.now() - began < 120_000) {
+    const before = cpuJiffies(pids).ours;
+    await sleep(200);
+    if (cpuJiffies(pids).ours - before <= 2) break;
+  }
+  return performance.now() - began - 200;
 }
 
 function start(o: MeasureOptions, duration: number, spec: CaseRequests): Instance {

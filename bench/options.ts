@@ -19,8 +19,10 @@ export interface BenchOptions {
   readonly smoke: boolean;
   /** Write bench/results/<date>-<dataset>.md and .json (BENCH_RESULTS; default on, off in smoke mode). */
   readonly writeResults: boolean;
-  /** BENCH_PROFILE=<dir>: after the cases, run get_data by phone once more on a server started with --cpu-prof. */
+  /** BENCH_PROFILE=<dir>: after the cases, run some once more on a server started with --cpu-prof, into dir. */
   readonly profileDir: string | undefined;
+  /** Which cases BENCH_PROFILE profiles (BENCH_PROFILE_CASES, comma-separated of b,c,d,e; default b). */
+  readonly profileCases: readonly ('b' | 'c' | 'd' | 'e')[];
   /** BENCH_ONLY=sqlite|postgres: run one half only (default: sqlite, and postgres when BENCH_DATABASE_URL is set). */
   readonly only: 'sqlite' | 'postgres' | undefined;
   /** BENCH_KEEP=1: keep the temporary directory (database, CSV files, server logs). */
@@ -47,6 +49,10 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): BenchOptions 
   if (postgresUrl !== undefined && !/^postgres(ql)?:\/\//.test(postgresUrl)) problems.push('BENCH_DATABASE_URL must be a postgres:// URL');
   if (only === 'postgres' && postgresUrl === undefined) problems.push('BENCH_ONLY=postgres needs BENCH_DATABASE_URL');
 
+  const profileCases = (env.BENCH_PROFILE_CASES?.trim() || 'b').split(',').map((c) => c.trim());
+  const badCase = profileCases.find((c) => !['b', 'c', 'd', 'e'].includes(c));
+  if (badCase !== undefined) problems.push(`BENCH_PROFILE_CASES names ${JSON.stringify(badCase)}: the cases are b, c, d, e`);
+
   const options: BenchOptions = {
     // Ids and phone numbers are generated as bijections over 7-digit numbers (dataset.ts): at most 9,999,999.
     customers: num('BENCH_CUSTOMERS', smoke ? 1_000 : 1_000_000, 100, 9_999_999),
@@ -58,6 +64,7 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): BenchOptions 
     smoke,
     writeResults: env.BENCH_RESULTS === undefined ? !smoke : flag(env.BENCH_RESULTS),
     profileDir: env.BENCH_PROFILE?.trim() || undefined,
+    profileCases: profileCases as BenchOptions['profileCases'],
     only: only as BenchOptions['only'],
     keep: flag(env.BENCH_KEEP),
     cores: availableParallelism(),

@@ -75,6 +75,22 @@ export interface Child {
   stop(): Promise<void>;
 }
 
+const live = new Set<ChildProcess>();
+
+/** Interrupted: SIGTERM to every child still running (servers, imports), so none outlives the benchmark. */
+export function killChildren(): void {
+  // Descendants too: GNU time does not pass a SIGTERM on to the import it measures.
+  for (const proc of live) {
+    for (const pid of processTree(proc.pid!).reverse()) {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
+
 /** Spawns `node ...args` in the repository root; stdout and stderr go to logPath. */
 export function spawnNode(args: string[], env: Record<string, string>, logPath: string): Child {
   return spawnChild(process.execPath, args, env, logPath);
@@ -91,7 +107,9 @@ function spawnChild(command: string, args: string[], env: Record<string, string>
   proc.stdout!.on('data', keep);
   proc.stderr!.on('data', keep);
   // 'close' comes after the output pipes are drained, so nothing is written to the log after it ends.
-  const closed = once(proc, 'close').then(() => log.end());
+  const closed = once(proc, 'close').then(() => new Promise<void>((resolve) => log.end(resolve)));
+  live.add(proc);
+  void closed.then(() => live.delete(proc));
   return {
     proc,
     pid: proc.pid!,

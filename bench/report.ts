@@ -16,6 +16,8 @@ export interface CaseRow {
   m: Measurement;
   /** Ratio of req/s to case (a) in the same run. */
   ratio: number;
+  /** (a)'s server CPU per request over this case's: what the ratio would be if the server had a core of its own. */
+  cpuRatio: number;
   /** RSS of the server (process tree) right after the case, in bytes. */
   serverRss: number;
 }
@@ -39,7 +41,8 @@ export interface Report {
   serverRssAtStart: Partial<Record<DbName, number>>;
   serverRssAfterRun: Partial<Record<DbName, number>>;
   notes: string[];
-  profile?: string;
+  /** Markdown summaries of --cpu-prof profiles (BENCH_PROFILE). */
+  profiles: string[];
 }
 
 /** The issue's targets (ratios to (a) at 1M customers, 32 connections). */
@@ -75,12 +78,12 @@ export function failed(r: CaseRow): boolean {
 }
 
 export function renderTable(rows: CaseRow[]): string {
-  const head = '| case | db | durable | workers | req/s | p50 ms | p99 ms | ratio to (a) | target (1M) | server RSS MB | errors | wrong | other CPU |';
-  const lines = [head, '|---|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|'];
+  const head = '| case | db | durable | workers | req/s | p50 ms | p99 ms | ratio to (a) | target (1M) | server RSS MB | errors | wrong | other CPU | server CPU µs/req | CPU ratio to (a) |';
+  const lines = [head, '|---|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|'];
   for (const r of rows) {
     const t = target(r);
     lines.push(
-      `| ${CASE_TITLES[r.key]} | ${r.db === 'none' ? '–' : r.db} | ${r.durable === null ? '–' : r.durable} | ${r.key === 'a' ? '–' : r.workers} | ${int(r.m.rps)} | ${ms(r.m.p50)} | ${ms(r.m.p99)} | ${r.ratio.toFixed(2)} | ${t ? `${t.text} ${t.met ? 'met' : 'MISSED'}` : ''} | ${r.serverRss ? mb(r.serverRss) : '–'} | ${r.m.errors + r.m.non2xx} | ${r.m.wrong} | ${r.m.otherCores.toFixed(2)} |`,
+      `| ${CASE_TITLES[r.key]} | ${r.db === 'none' ? '–' : r.db} | ${r.durable === null ? '–' : r.durable} | ${r.key === 'a' ? '–' : r.workers} | ${int(r.m.rps)} | ${ms(r.m.p50)} | ${ms(r.m.p99)} | ${r.ratio.toFixed(2)} | ${t ? `${t.text} ${t.met ? 'met' : 'MISSED'}` : ''} | ${r.serverRss ? mb(r.serverRss) : '–'} | ${r.m.errors + r.m.non2xx} | ${r.m.wrong} | ${r.m.otherCores.toFixed(2)} | ${Number.isNaN(r.m.serverCpuUsPerRequest) ? '–' : int(r.m.serverCpuUsPerRequest)} | ${Number.isNaN(r.cpuRatio) ? '–' : r.cpuRatio.toFixed(2)} |`,
     );
   }
   return lines.join('\n');
@@ -123,6 +126,11 @@ export function renderReport(rep: Report): string {
   } else {
     out.push(`- "other CPU": cores' worth of CPU that processes other than the server and the load generator used during each case (${NOISE_CORES} or less everywhere: the machine was otherwise idle).`);
   }
+  const backlog = rep.rows.filter((r) => r.m.busyBeforeMs > 2000);
+  if (backlog.length > 0) {
+    out.push(`- Before ${backlog.map((r) => `${r.key} (${r.db}, durable ${r.durable}, workers ${r.workers}): ${(r.m.busyBeforeMs / 1000).toFixed(0)} s`).join('; ')}, the server was still busy (the previous case's queued requests); the case started once it was idle.`);
+  }
+  out.push('- "server CPU µs/req": CPU time (user + system, all its processes) the server spent per answered request; "CPU ratio to (a)" is (a)\'s figure over the case\'s. Unlike req/s it barely depends on what else runs on the machine: it is what the ratio would be if the server were the only bottleneck. For workers > 1 it sums every worker and the primary.');
   for (const n of rep.notes) out.push(`- ${n}`);
   const wrong = rep.rows.filter((r) => r.m.wrongSamples.length > 0);
   if (wrong.length > 0) {
@@ -134,9 +142,9 @@ export function renderReport(rep: Report): string {
       for (const s of r.m.wrongSamples) out.push(`    ${s}`);
     }
   }
-  if (rep.profile) {
+  for (const profile of rep.profiles) {
     out.push('');
-    out.push(rep.profile);
+    out.push(profile);
   }
   out.push('');
   return out.join('\n');

@@ -3,7 +3,7 @@
 // ceiling, on SQLite and (BENCH_DATABASE_URL) PostgreSQL. Prints a markdown table and writes it to
 // bench/results/. Settings: bench/options.ts (BENCH_CUSTOMERS, BENCH_DURATION, BENCH_CONNECTIONS,
 // BENCH_SMOKE=1, BENCH_DATABASE_URL, BENCH_PROFILE=<dir>, ...).
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -23,7 +23,7 @@ import { combineLoads, loadCustomers, pickLoader, setupProject } from './load.ts
 import { measure, type Measurement } from './measure.ts';
 import { readOptions, type BenchOptions } from './options.ts';
 import { createBenchDatabase } from './postgres.ts';
-import { processTree, startCeiling, startServer, treeRss, type Server } from './processes.ts';
+import { killChildren, processTree, startCeiling, startServer, treeRss, type Server } from './processes.ts';
 import { failed, renderReport, writeResults, type CaseRow, type DbName, type LoadRow, type Report } from './report.ts';
 import { SEED_KEYS } from '../src/config.ts';
 
@@ -46,6 +46,14 @@ async function main(): Promise<number> {
   const opts = readOptions();
   const date = new Date().toISOString();
   const tmp = mkdtempSync(join(tmpdir(), 'callcrm-bench-'));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      say(`${signal}: stopping`);
+      killChildren();
+      if (!opts.keep) rmSync(tmp, { recursive: true, force: true });
+      process.exit(130);
+    });
+  }
   say(`${opts.customers.toLocaleString('en-US')} customers, ${opts.connections} connections, ${opts.warmup} s warm-up + ${opts.duration} s per case; work dir ${tmp}`);
 
   const report: Report = {
@@ -61,6 +69,7 @@ async function main(): Promise<number> {
     serverRssAtStart: {},
     serverRssAfterRun: {},
     notes: [],
+    profiles: [],
   };
 
   try {
@@ -69,7 +78,7 @@ async function main(): Promise<number> {
     report.csvSeconds = (performance.now() - t0) / 1000;
     say(`CSV: ${files.length} files in ${report.csvSeconds.toFixed(1)} s`);
 
-    const ceiling = { rps: 0, body: '' };
+    const ceiling = { rps: 0, cpuUs: NaN, body: '' };
     for (const db of halves(opts)) await runHalf(db, opts, files, tmp, report, ceiling);
     if (opts.only === 'postgres') report.notes.push('BENCH_ONLY=postgres: the SQLite half was not run.');
 
@@ -94,7 +103,7 @@ async function main(): Promise<number> {
   return bad.length > 0 ? 1 : 0;
 }
 
-async function runHalf(db: DbName, opts: BenchOptions, files: ImportFile[], tmp: string, report: Report, ceiling: { rps: number; body: string }) {
+async function runHalf(db: DbName, opts: BenchOptions, files: ImportFile[], tmp: string, report: Report, ceiling: { rps: number; cpuUs: number; body: string }) {
   const pgdb = db === 'postgres' ? await createBenchDatabase(opts.postgresUrl!) : undefined;
   const databaseUrl = pgdb?.url ?? `sqlite:${join(tmp, 'crm.sqlite')}`;
   const logPath = join(tmp, `server-${db}.log`);
@@ -129,7 +138,7 @@ async function runHalf(db: DbName, opts: BenchOptions, files: ImportFile[], tmp:
     }
     report.loads.push({ db, load });
     say(`${db}: loaded in ${load.seconds.toFixed(1)} s, peak RSS ${(load.peakRss / 2 ** 20).toFixed(0)} MB`);
-    if (load.loader !== 'cli') report.notes.push(`${db}: the dataset was loaded with ${load.loader}, not \`callcrm import\` (not available yet): the load figures are not the CLI's.`);
+    if (load.loader !== 'cli') report.notes.push(`${db}: the dataset was loaded with ${load.loader}, not \`callcrm import\` (BENCH_LOADER, or the CLI is not there): the load figures are not the CLI's.`);
 
     const runCase = async (key: CaseKey, s: Server, durable: boolean | null): Promise<CaseRow> => {
       const m = await measure({
@@ -143,7 +152,16 @@ async function runHalf(db: DbName, opts: BenchOptions, files: ImportFile[], tmp:
           return { spec: requestsFor(key, opts.customers, SEEDS[key] * 1000 + offset, verifier, ceiling.body), verifier };
         },
       });
-      const row: CaseRow = { key, db, durable, workers: s.settings.workers, m, ratio: ceiling.rps ? m.rps / ceiling.rps : 1, serverRss: treeRss(s.pid) };
+      const row: CaseRow = {
+        key,
+        db,
+        durable,
+        workers: s.settings.workers,
+        m,
+        ratio: ceiling.rps ? m.rps / ceiling.rps : 1,
+        cpuRatio: ceiling.cpuUs / m.serverCpuUsPerRequest,
+        serverRss: treeRss(s.pid),
+      };
       say(`${db} ${CASE_TITLES[key]} durable=${durable} workers=${s.settings.workers}: ${fmt(m)}`);
       report.rows.push(row);
       return row;
@@ -165,13 +183,16 @@ async function runHalf(db: DbName, opts: BenchOptions, files: ImportFile[], tmp:
             duration: opts.duration,
             warmup: opts.warmup,
             serverPids: () => [c.pid],
+            // The CRM server, just started beside it, must be idle too.
+            quietPids: () => [c.pid, ...processTree(server!.pid)],
             make() {
               const verifier = new Verifier();
               return { spec: ceilingCase(sample, verifier), verifier };
             },
           });
           ceiling.rps = m.rps;
-          report.rows.push({ key: 'a', db: 'none', durable: null, workers: 1, m, ratio: 1, serverRss: treeRss(c.pid) });
+          ceiling.cpuUs = m.serverCpuUsPerRequest;
+          report.rows.push({ key: 'a', db: 'none', durable: null, workers: 1, m, ratio: 1, cpuRatio: 1, serverRss: treeRss(c.pid) });
           say(`${CASE_TITLES.a}: ${fmt(m)}`);
         } finally {
           await c.stop();
@@ -199,10 +220,24 @@ async function runHalf(db: DbName, opts: BenchOptions, files: ImportFile[], tmp:
       await server.stop();
     }
 
-    if (opts.profileDir && db === halves(opts)[0]) await profileGetData(databaseUrl, opts, logPath, report, ceiling.body);
+    if (opts.profileDir) for (const key of opts.profileCases) await profileCase(key, db, databaseUrl, opts, logPath, report, ceiling.body);
+    const logged = loggedErrors(logPath);
+    if (logged.count > 0) report.notes.push(`${db}: the server logged ${logged.count} errors; the first: \`${logged.first.slice(0, 300)}\``);
   } finally {
     await pgdb?.drop();
   }
+}
+
+/** Error and fatal lines (pino levels 50, 60) the servers of a half wrote to their log. */
+function loggedErrors(logPath: string): { count: number; first: string } {
+  let text = '';
+  try {
+    text = readFileSync(logPath, 'utf8');
+  } catch {
+    return { count: 0, first: '' };
+  }
+  const lines = text.split('\n').filter((l) => /"level":(50|60)\b/.test(l));
+  return { count: lines.length, first: lines[0] ?? '' };
 }
 
 function halves(opts: BenchOptions): DbName[] {
@@ -210,10 +245,10 @@ function halves(opts: BenchOptions): DbName[] {
 }
 
 /**
- * (b) once more on a server started with --cpu-prof, stopped with SIGTERM so the profile is written;
- * the summary (top self time) goes into the report.
+ * A case once more on a server started with --cpu-prof (durable, one process), stopped with SIGTERM so
+ * the profile is written; the summary of the measured seconds goes into the report.
  */
-async function profileGetData(databaseUrl: string, opts: BenchOptions, logPath: string, report: Report, ceilingBody: string) {
+async function profileCase(key: CaseKey, db: DbName, databaseUrl: string, opts: BenchOptions, logPath: string, report: Report, ceilingBody: string) {
   const dir = opts.profileDir!;
   const before = Date.now();
   const server = await startServer({ databaseUrl, durable: true, workers: 1, logPath, nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
@@ -227,7 +262,7 @@ async function profileGetData(databaseUrl: string, opts: BenchOptions, logPath: 
       serverPids: () => processTree(server.pid),
       make(offset) {
         const verifier = new Verifier();
-        return { spec: requestsFor('b', opts.customers, 7000 + offset, verifier, ceilingBody), verifier };
+        return { spec: requestsFor(key, opts.customers, 7000 + SEEDS[key] * 10 + offset, verifier, ceilingBody), verifier };
       },
     });
   } finally {
@@ -243,10 +278,12 @@ async function profileGetData(databaseUrl: string, opts: BenchOptions, logPath: 
     report.notes.push(`BENCH_PROFILE: no .cpuprofile was written to ${dir}`);
     return;
   }
-  say(`profile: ${profiles[0]} (${fmt(m)} under --cpu-prof)`);
-  report.profile = renderSummary(
-    summarizeFile(profiles[0]!, 30, m.window),
-    `CPU profile of the server during (b) get_data by phone (${Math.round(m.rps).toLocaleString('en-US')} req/s under --cpu-prof; the measured ${opts.duration} s only)`,
+  say(`profile of ${CASE_TITLES[key]} on ${db}: ${profiles[0]} (${fmt(m)} under --cpu-prof)`);
+  report.profiles.push(
+    renderSummary(
+      summarizeFile(profiles[0]!, 30, m.window),
+      `CPU profile of the server (${db}) during ${CASE_TITLES[key]}: ${Math.round(m.rps).toLocaleString('en-US')} req/s under --cpu-prof; the measured ${opts.duration} s only`,
+    ),
   );
 }
 

@@ -22,11 +22,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import pg from 'pg';
 import { openDatabase } from '../src/db/connect.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const ADMIN_TOKEN = 'crash-safety-admin-token';
-const KEYS = { set_data: 'crash-set-data-key', set_status: 'crash-set-status-key' };
+export const ADMIN_TOKEN = 'crash-safety-admin-token';
+export const KEYS = { set_data: 'crash-set-data-key', set_status: 'crash-set-status-key' };
 
 export interface CrashOptions {
   /** sqlite:<path> or postgres://… (a fresh database or schema; see withSearchPath). */
@@ -121,14 +122,15 @@ async function adminPost(base: string, path: string, body: unknown): Promise<{ i
   return (await res.json()) as { id: number };
 }
 
-interface Seeded {
+export interface Seeded {
   projectId: number;
   statusIds: number[];
   /** Per client: its customer and assign. */
   targets: { customerId: number; assignId: number }[];
 }
 
-async function seed(base: string, clients: number): Promise<Seeded> {
+/** A project with a `note` field, two statuses and one customer with an assign per client. */
+export async function seed(base: string, clients: number): Promise<Seeded> {
   const project = await adminPost(base, '/projects', { name: 'Crash safety' });
   await adminPost(base, `/projects/${project.id}/fields`, { display_name: 'note' });
   const statusIds = [(await adminPost(base, `/projects/${project.id}/statuses`, { name: 'Answered' })).id, (await adminPost(base, `/projects/${project.id}/statuses`, { name: 'Busy' })).id];
@@ -249,6 +251,29 @@ export async function runCrashSafety(opts: CrashOptions): Promise<CrashResult> {
   }
 }
 
+/**
+ * A fresh database for a server process: a temp SQLite file, or (given a PostgreSQL URL) a new schema,
+ * named in the returned URL so that the server's connections use it.
+ */
+export async function freshDatabase(postgresUrl?: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  if (!postgresUrl) {
+    const dir = mkdtempSync(join(tmpdir(), 'callcrm-crash-'));
+    return { url: `sqlite:${join(dir, 'crm.sqlite')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+  }
+  const schema = `crash_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  const run = async (sql: string) => {
+    const c = new pg.Client({ connectionString: postgresUrl });
+    await c.connect();
+    try {
+      await c.query(sql);
+    } finally {
+      await c.end();
+    }
+  };
+  await run(`create schema ${schema}`);
+  return { url: withSearchPath(postgresUrl, schema), drop: () => run(`drop schema ${schema} cascade`) };
+}
+
 /** A PostgreSQL URL whose connections use `schema` (the server reads it from DATABASE_URL). */
 export function withSearchPath(url: string, schema: string): string {
   const u = new URL(url);
@@ -265,33 +290,13 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       rounds: { type: 'string', default: '3' },
     },
   });
-  let databaseUrl = args['database-url'];
-  let cleanup: () => Promise<void> = async () => undefined;
-  if (!databaseUrl) {
-    const dir = mkdtempSync(join(tmpdir(), 'callcrm-crash-'));
-    databaseUrl = `sqlite:${join(dir, 'crm.sqlite')}`;
-    cleanup = async () => rmSync(dir, { recursive: true, force: true });
-  } else if (databaseUrl.startsWith('postgres')) {
-    // A fresh schema, dropped afterwards.
-    const pg = (await import('pg')).default;
-    const schema = `crash_${process.pid}`;
-    const c = new pg.Client({ connectionString: databaseUrl });
-    await c.connect();
-    await c.query(`create schema ${schema}`);
-    await c.end();
-    const admin = databaseUrl;
-    databaseUrl = withSearchPath(databaseUrl, schema);
-    cleanup = async () => {
-      const d = new pg.Client({ connectionString: admin });
-      await d.connect();
-      await d.query(`drop schema ${schema} cascade`);
-      await d.end();
-    };
-  }
+  const given = args['database-url'];
+  // The SQLite file or PostgreSQL schema is fresh, and removed afterwards (a sqlite: URL is used as given).
+  const db = given?.startsWith('sqlite:') ? { url: given, drop: async () => undefined } : await freshDatabase(given);
   const started = Date.now();
   try {
     const r = await runCrashSafety({
-      databaseUrl,
+      databaseUrl: db.url,
       clients: Number(args.clients),
       killAfter: Number(args['kill-after']),
       rounds: Number(args.rounds),
@@ -304,6 +309,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     for (const m of r.missing.slice(0, 50)) process.stdout.write(`  MISSING ${m}\n`);
     process.exitCode = r.missing.length === 0 && r.finalExitCode === 0 ? 0 : 1;
   } finally {
-    await cleanup();
+    await db.drop();
   }
 }

@@ -145,6 +145,14 @@ for (const dialect of dialects()) {
       assert.match(s.errors[0]!.message, /unknown column emial/);
     });
 
+    test('a quote that is never closed stops the file at its line; the rows before it are imported', async () => {
+      const repo = await newRepository(app, 'Unclosed');
+      const s = await importOk(app, 'first_name,mobile\nAmy,052-910-0001\n"Ben,052-910-0002\nCat,052-910-0003\n', { repository: repo });
+      assert.equal(s.created, 1);
+      assert.deepEqual(s.errors.map((e) => e.line), [3]);
+      assert.match(s.errors[0]!.message, /never closed; the rest of the file was not read/);
+    });
+
     test('on_duplicate=skip skips a row whose phone (spelled differently), unique email or id is a customer already, also within the file', async () => {
       const repo = await newRepository(app, 'Skip');
       const csv = [

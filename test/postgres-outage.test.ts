@@ -2,7 +2,7 @@
 // failure codes (never a hang, never a 500), the admin API answers 503, and all of it recovers by itself
 // when the database is back. PostgreSQL is reached through a small TCP proxy that the test cuts
 // (existing connections dropped, new ones refused: the database is down) and restores.
-import { describe, test, before, after } from 'node:test';
+import { describe, test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
@@ -71,6 +71,13 @@ class CuttableProxy {
     this.server = undefined;
     for (const s of this.sockets) s.destroy();
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Back to normal from any state: frozen connections carry data again, silent ones are dropped. */
+  async ensureUp(): Promise<void> {
+    this.thaw();
+    if (this.silent) await this.cut();
+    if (!this.server) await this.start();
   }
 
   async stop(): Promise<void> {
@@ -177,6 +184,8 @@ for (const dialect of dialects()) {
         o = await outageSetup();
       });
       after(() => o.close());
+      // A failed assertion must not leave the database down for the tests after it.
+      afterEach(() => o.proxy.ensureUp());
 
       test('before the outage every surface answers normally', async () => {
         assert.equal((await get(`${o.base}/readyz`)).http, 200);
@@ -216,7 +225,7 @@ for (const dialect of dialects()) {
       });
 
       test('after the outage everything recovers without a restart, and nothing refused was written', async () => {
-        await o.proxy.start();
+        await o.proxy.ensureUp();
         assert.deepEqual((await get(`${o.base}/readyz`)).body, { status: 'ok', database: 'postgres' });
 
         const status = await get(telUrl(o.base, 'set_status', { repository_assign_id: 2190811, status_id: 2 }));
@@ -243,8 +252,7 @@ for (const dialect of dialects()) {
         assert.equal(ready.http, 503);
         const read = await get(`${o.base}/admin/v1/projects/10`, adminAuth);
         assert.deepEqual([read.http, read.body.error.code], [503, 'database_unavailable']);
-        await o.proxy.cut();
-        await o.proxy.start();
+        await o.proxy.ensureUp();
         assert.equal((await get(`${o.base}/readyz`)).http, 200);
       });
 
@@ -277,6 +285,7 @@ for (const dialect of dialects()) {
           }),
         );
         await cutting;
+        await o.proxy.ensureUp();
         for (const a of answers) {
           assert.equal(a.http, 200);
           assert.ok(
@@ -285,7 +294,6 @@ for (const dialect of dialects()) {
           );
         }
         assert.ok(answers.some((a) => a.body.code === 0) && answers.some((a) => a.body.code === 5), 'the cut fell inside the burst');
-        await o.proxy.start();
         // Every acknowledged disposition is on disk. (A failure answer may still have committed: the
         // connection can die after COMMIT reached the server and before its answer came back.)
         const events = await o.db.q.selectFrom('call_events').select('notes').where('assign_id', '=', 555).where('notes', 'like', 'burst %').execute();

@@ -46,12 +46,12 @@ interface DemoCustomer {
   assigns: { id: number; repository_id: number; status_id: number | null }[];
 }
 
-/** The seed's John Doe: uid 123, phone 0500000000, assign 2190811 in Leads ("Interested", as the seed's answer shows) and 555 in VIP. */
+/** The seed's John Doe: uid 123, phone 0500000000, assign 2190811 in Leads and 555 in VIP, no status yet. */
 const JOHN: DemoCustomer = {
   id: 123,
   fields: { first_name: 'John', last_name: 'Doe', phone: '050-000-0000', email: 'john@mail.com', city: 'Tel Aviv' },
   assigns: [
-    { id: 2190811, repository_id: 7, status_id: 10 },
+    { id: 2190811, repository_id: 7, status_id: null },
     { id: 555, repository_id: 8, status_id: null },
   ],
 };

@@ -54,18 +54,32 @@ export function readRows(format: ImportFormat, chunks: AsyncIterable<Buffer>, co
 }
 
 async function* csvRows(chunks: AsyncIterable<Buffer>, columns: ReadonlySet<string>): AsyncGenerator<RawRow | RowReadError> {
+  // A CSV syntax error stops the file: what follows it cannot be split into records reliably. It is
+  // taken through on_skip rather than as a stream error, because a stream destroyed by an error drops
+  // the records it has parsed but not yet handed on, and those come before the error.
+  let fatal: CsvError | undefined;
   const parser = parse({
     info: true,
     bom: true,
-    // Lenient quotes (a stray " inside a cell is kept as text): csv-parse cannot resume after a quote
-    // error and would silently drop the records that follow it.
+    // Lenient quotes (a stray " inside a cell is kept as text), so only a quote never closed is fatal.
     relax_quotes: true,
     relax_column_count: true,
     skip_empty_lines: true,
     max_record_size: MAX_RECORD_BYTES,
+    skip_records_with_error: true,
+    on_skip: (err) => {
+      fatal ??= err;
+      return undefined;
+    },
   });
+  async function* untilFatal() {
+    for await (const chunk of chunks) {
+      if (fatal) return;
+      yield chunk;
+    }
+  }
   // Errors of the source (413, an aborted upload) reach us through the parser's iterator.
-  const feeding = pipeline(chunks, parser).catch(() => undefined);
+  const feeding = pipeline(untilFatal(), parser).catch(() => undefined);
   let header: string[] | undefined;
   // csv-parse counts a CRLF inside a quoted cell as two lines (info.lines is the record's last line):
   // the surplus so far is subtracted.
@@ -73,6 +87,8 @@ async function* csvRows(chunks: AsyncIterable<Buffer>, columns: ReadonlySet<stri
   let lastEnd = 0;
   try {
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      // Records parsed after the fatal error (same chunk) are not trusted.
+      if (fatal && info.lines >= Number(fatal.lines)) continue;
       let breaks = 0;
       for (const cell of record) {
         for (let i = 0; i < cell.length; i++) {
@@ -114,13 +130,15 @@ async function* csvRows(chunks: AsyncIterable<Buffer>, columns: ReadonlySet<stri
       // A record of blank cells only (",,,", as spreadsheets leave at the end) is an empty line.
       if (any) yield { line, values };
     }
-    if (header === undefined) yield { line: 1, error: 'the file is empty: a CSV import starts with a header row of field names', fatal: true };
-  } catch (err) {
-    if (!(err instanceof CsvError)) throw err;
-    const why = err.code === 'CSV_MAX_RECORD_SIZE'
-      ? `a record longer than ${MAX_RECORD_BYTES} bytes (most likely a quote that is never closed)`
-      : err.code === 'CSV_QUOTE_NOT_CLOSED' ? 'a quoted cell is never closed' : err.message;
-    yield { line: lastEnd + 1, error: `${why}; the rest of the file was not read`, fatal: true };
+    const err = fatal as CsvError | undefined;
+    if (err) {
+      const why = err.code === 'CSV_MAX_RECORD_SIZE'
+        ? `a record longer than ${MAX_RECORD_BYTES} bytes (most likely a quote that is never closed)`
+        : err.code === 'CSV_QUOTE_NOT_CLOSED' ? 'a quoted cell is never closed' : err.message;
+      yield { line: lastEnd + 1, error: `${why}; the rest of the file was not read`, fatal: true };
+    } else if (header === undefined) {
+      yield { line: 1, error: 'the file is empty: a CSV import starts with a header row of field names', fatal: true };
+    }
   } finally {
     parser.destroy();
     await feeding;

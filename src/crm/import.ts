@@ -122,7 +122,8 @@ export async function importCustomers(db: Db, source: Readable | AsyncIterable<B
     const prepared = prepareRow(row, ctx);
     if ('message' in prepared) pending.push(prepared);
     else batch.push(prepared);
-    if (batch.length >= batchSize) await flush();
+    // A file of bad rows only must not pile up its errors either.
+    if (batch.length >= batchSize || pending.length >= batchSize) await flush();
   }
   await flush();
   return summary;

@@ -111,9 +111,29 @@ function openSqlite(path: string, opts: OpenOptions): Db {
     async close() {
       await w.drain();
       if (read !== q) await read.destroy();
+      // Kysely closes a connection only if it ever opened it; prepared reads (prepared.ts) use the raw
+      // reader without Kysely. The writer closes last, so it checkpoints the WAL into the database file.
+      reader?.close();
       await q.destroy();
+      if (writer.open) writer.close();
     },
   };
+}
+
+/**
+ * pg-pool bounds two different waits with one connectionTimeoutMillis: a connect that gets no answer (a
+ * database host that is gone) and a request waiting for a free pooled connection (a burst, or writes
+ * queued on one hot row). The first must fail fast so a live call gets "Database exception" instead of a
+ * hang; the second is ordinary queueing and must not fail a disposition that would have committed a moment
+ * later. So the client gets its own short connect timeout, and the pool a longer wait, still inside a
+ * dialer's usual 10-second patience.
+ */
+const CONNECT_TIMEOUT_MS = 3000;
+const POOL_WAIT_MS = 8000;
+class FastConnectClient extends pg.Client {
+  constructor(config?: pg.ClientConfig) {
+    super({ ...config, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  }
 }
 
 function openPostgres(url: string, opts: OpenOptions): Db {
@@ -123,10 +143,10 @@ function openPostgres(url: string, opts: OpenOptions): Db {
   const pool = new pg.Pool({
     connectionString: url,
     max: opts.poolSize ?? 10,
-    // An unreachable database must turn into a quick "Database exception", not a hung IVR call. A refused
-    // or reset connection fails at once; this bounds a connect that gets no answer, and also the wait for
-    // a free pool slot (past 3 s the instance is overloaded, and a fast failure code beats a hung call).
-    connectionTimeoutMillis: 3000,
+    // An unreachable database must turn into a quick "Database exception", not a hung IVR call: a refused
+    // or reset connection fails at once, a connect that gets no answer after CONNECT_TIMEOUT_MS.
+    Client: FastConnectClient,
+    connectionTimeoutMillis: POOL_WAIT_MS,
     idleTimeoutMillis: 30000,
     // Sent as a startup parameter. Behind PgBouncer, list it in ignore_startup_parameters and set it on
     // the role instead (docs/scaling.md).

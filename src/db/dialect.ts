@@ -40,9 +40,10 @@ const PG_DOWN = /^(08...|57P0[123]|53300)$/;
 // Socket errors from node:net (pg connects through it), and SQLite's "the file cannot be used now".
 const NET_DOWN = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED']);
 const SQLITE_DOWN = /^SQLITE_(BUSY|LOCKED|IOERR|CANTOPEN|FULL|READONLY_DBMOVED)/;
-// pg raises these as plain Errors without a code: a dropped socket, a connect timeout (pool or client),
-// a client whose connection already failed (a rollback after the socket died throws this one).
-const PG_DOWN_MESSAGE = /Connection terminated|timeout exceeded when trying to connect|is not queryable|Query read timeout|connect ECONNREFUSED/i;
+// pg raises these as plain Errors without a code: a dropped socket, a connect timeout (the pool's
+// "timeout exceeded…", the client's own "timeout expired"), a client whose connection already failed (a
+// rollback after the socket died throws this one), a client-side query timeout.
+const PG_DOWN_MESSAGE = /Connection terminated|timeout exceeded when trying to connect|^timeout expired$|is not queryable|Query read timeout|connect ECONNREFUSED/i;
 
 /**
  * A connection-level failure: the database is down, unreachable or restarting, as opposed to a bad
