@@ -4,7 +4,7 @@
 import autocannon, { type Instance } from 'autocannon';
 import type { CaseRequests, Verifier } from './cases.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cpuJiffies } from './processes.ts';
+import { cpuJiffies, processJiffies } from './processes.ts';
 
 export interface Measurement {
   /** Mean requests per second over the measured run. */
@@ -23,7 +23,10 @@ export interface Measurement {
   wrongSamples: string[];
   /** The measured run on the machine's monotonic clock (µs, as V8's profiler stamps its samples). */
   window: { fromUs: number; toUs: number };
-  /** CPU time the server's processes spent per answered request, in µs (robust to a busy machine, unlike req/s). */
+  /**
+   * CPU time the server's processes (and, on PostgreSQL, the database backends serving it) spent per
+   * answered request, in µs: robust to a busy machine, unlike req/s.
+   */
   serverCpuUsPerRequest: number;
   /** How long the processes were still busy (a previous case's backlog) before this case could start. */
   busyBeforeMs: number;
@@ -38,6 +41,8 @@ export interface MeasureOptions {
   warmup: number;
   /** The server's processes (with this one, they are "ours"; any other CPU use is noise). */
   serverPids: () => number[];
+  /** PostgreSQL: the backends serving the server's database (their CPU is the server's, not noise). */
+  databasePids?: () => Promise<number[]>;
   /** Processes that must be idle before the case starts (default: the server's). */
   quietPids?: () => number[];
   /** A fresh request generator and its verifier (called once for the warm-up, once for the run). */
@@ -60,6 +65,7 @@ export async function measure(o: MeasureOptions): Promise<Measurement> {
   const pids = [process.pid, ...serverPids];
   const cpuBefore = cpuJiffies(pids);
   const serverBefore = cpuJiffies(serverPids).ours;
+  const dbBefore = new Map((o.databasePids ? await o.databasePids() : []).map((pid) => [pid, processJiffies(pid)]));
   const fromUs = monotonicUs();
   const instance = start(o, o.duration, spec);
   instance.on('start', () => (started = performance.now()));
@@ -75,8 +81,12 @@ export async function measure(o: MeasureOptions): Promise<Measurement> {
   const seconds = (performance.now() - (started || performance.now())) / 1000 || result.duration;
   const toUs = monotonicUs();
   const cpuAfter = cpuJiffies(pids);
-  const serverJiffies = cpuJiffies(serverPids).ours - serverBefore;
-  const otherJiffies = cpuAfter.machine - cpuBefore.machine - (cpuAfter.ours - cpuBefore.ours);
+  let dbJiffies = 0;
+  for (const pid of new Set([...dbBefore.keys(), ...(o.databasePids ? await o.databasePids() : [])])) {
+    dbJiffies += Math.max(0, processJiffies(pid) - (dbBefore.get(pid) ?? 0));
+  }
+  const serverJiffies = cpuJiffies(serverPids).ours - serverBefore + dbJiffies;
+  const otherJiffies = cpuAfter.machine - cpuBefore.machine - (cpuAfter.ours - cpuBefore.ours) - dbJiffies;
   const sorted = latencies.subarray(0, count).sort();
   return {
     rps: count / seconds,

@@ -4,6 +4,8 @@ import pg from 'pg';
 
 export interface BenchDatabase {
   url: string;
+  /** The backends connected to this database (the server's pool): their CPU is part of the server's cost. */
+  backendPids(): Promise<number[]>;
   drop(): Promise<void>;
 }
 
@@ -18,9 +20,19 @@ export async function createBenchDatabase(serverUrl: string): Promise<BenchDatab
   }
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
+  let monitor: pg.Client | undefined;
   return {
     url: url.toString(),
+    async backendPids() {
+      if (!monitor) {
+        monitor = new pg.Client({ connectionString: serverUrl });
+        await monitor.connect();
+      }
+      const { rows } = await monitor.query<{ pid: number }>('select pid from pg_stat_activity where datname = $1', [name]);
+      return rows.map((r) => r.pid);
+    },
     async drop() {
+      await monitor?.end();
       const c = new pg.Client({ connectionString: serverUrl });
       await c.connect();
       try {

@@ -272,3 +272,8 @@ export function cpuJiffies(pids: number[]): { machine: number; ours: number } {
   }
   return { machine, ours };
 }
+
+/** CPU jiffies one process has used so far (0 once it is gone). */
+export function processJiffies(pid: number): number {
+  return cpuJiffies([pid]).ours;
+}

@@ -147,6 +147,7 @@ async function runHalf(db: DbName, opts: BenchOptions, files: ImportFile[], tmp:
         duration: opts.duration,
         warmup: opts.warmup,
         serverPids: () => processTree(s.pid),
+        ...(pgdb ? { databasePids: pgdb.backendPids } : {}),
         make(offset) {
           const verifier = new Verifier();
           return { spec: requestsFor(key, opts.customers, SEEDS[key] * 1000 + offset, verifier, ceiling.body), verifier };

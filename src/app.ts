@@ -1,5 +1,6 @@
 // buildApp: the whole HTTP surface, wired explicitly, without listening. Tests (inject), the CLI and the
 // benchmark use the same builder as the server.
+import { createServer } from 'node:http';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { DestinationStream } from 'pino';
 import type { Config } from './config.ts';
@@ -18,6 +19,7 @@ import { createAuditLog } from './crm/audit.ts';
 import { listFields } from './crm/fields.ts';
 import { createLookup } from './crm/lookup.ts';
 import { createAuthThrottle } from './auth-throttle.ts';
+import { createFastPath, type FastPath } from './telephony/fast-path.ts';
 import { clientErrorHandler, registerSecurity, secretsOf } from './security.ts';
 
 export interface BuildOptions {
@@ -28,7 +30,14 @@ export interface BuildOptions {
 }
 
 export async function buildApp({ config, db, logStream }: BuildOptions): Promise<FastifyInstance> {
+  // GET telephony requests are answered by the fast path (telephony/fast-path.ts) once it is wired below;
+  // every other request goes to Fastify. app.inject() does not use the server: tests of the route see Fastify.
+  let fastPath: FastPath | undefined;
   const app = Fastify({
+    serverFactory: (handler) =>
+      createServer((req, res) => {
+        if (!fastPath?.(req, res)) handler(req, res);
+      }),
     logger: loggerOptions(config.logLevel, logStream, secretsOf(config)),
     bodyLimit: config.bodyLimit,
     // Many IVRs send `?authkey=…&phone=+972…`; a `+` in a query value is a space as in PHP (URLSearchParams).
@@ -54,6 +63,17 @@ export async function buildApp({ config, db, logStream }: BuildOptions): Promise
   });
   const throttle = createAuthThrottle(config.authFailLimit);
   registerSecurity(app, config, throttle);
+  // While draining, every answer closes its connection. Node closes idle keep-alive connections once, when
+  // the server stops listening; a connection busy at that moment would otherwise stay open after its
+  // answer until the keep-alive timeout (72 s), holding the process past any stop deadline.
+  let draining = false;
+  app.addHook('preClose', async () => {
+    draining = true;
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (draining) reply.header('connection', 'close');
+    return payload;
+  });
 
   // One error handler for the admin API and everything outside /api: stable slugs, no internals on 5xx.
   app.setErrorHandler((err: Error & { statusCode?: number; validation?: { instancePath: string; message?: string; params?: Record<string, unknown> }[] }, request, reply) => {
@@ -106,6 +126,7 @@ export async function buildApp({ config, db, logStream }: BuildOptions): Promise
   // Before every route: the OpenAPI document is collected from the routes as they are registered.
   await app.register(swagger, openapiOptions(base));
   await app.register(telephonyRoutes, { prefix: `${base}/api`, ctx, audit, throttle });
+  fastPath = createFastPath(base, { ctx, audit, throttle }, app.log);
   await app.register(adminRoutes, { prefix: `${base}/admin/v1`, config, db });
   await app.register(docsRoutes, { prefix: base, base });
 

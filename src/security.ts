@@ -76,12 +76,19 @@ export function registerSecurity(app: FastifyInstance, config: Config, throttle:
   });
 }
 
-/** nosniff, no framing, no referrer, and a Content-Security-Policy unless the route set its own. */
+/** nosniff, no framing, no referrer, and the default Content-Security-Policy (telephony/fast-path.ts sends them too). */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'content-security-policy': CSP_DEFAULT,
+});
+
+/** The security headers, keeping a Content-Security-Policy the route set itself. */
 function setSecurityHeaders(reply: FastifyReply) {
-  reply.header('x-content-type-options', 'nosniff');
-  reply.header('x-frame-options', 'DENY');
-  reply.header('referrer-policy', 'no-referrer');
-  if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', CSP_DEFAULT);
+  const own = reply.getHeader('content-security-policy');
+  reply.headers(SECURITY_HEADERS);
+  if (own !== undefined) reply.header('content-security-policy', own);
   reply.removeHeader('x-powered-by');
 }
 

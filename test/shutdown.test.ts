@@ -84,6 +84,8 @@ for (const dialect of dialects()) {
         const answers = await Promise.all(requests.map((r) => r.answer));
         for (const a of answers) {
           assert.match(a, /^HTTP\/1\.1 200 /);
+          // The answer closes its kept-alive connection: it must not hold the process until its idle timeout.
+          assert.match(a, /\r\nconnection: close\r\n/i);
           assert.deepEqual(JSON.parse(a.slice(a.indexOf('\r\n\r\n') + 4)), { code: 0, status: 'success', message: 'Status set successfully' });
         }
         assert.equal(await server.exited, 0, server.output());

@@ -3,34 +3,21 @@
 // unknown content type) keeps the envelope, because telephony clients parse every answer as one.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
-import type { Endpoint } from '../config.ts';
-import type { AuditLog } from '../crm/audit.ts';
-import { AUTH, TRANSPORT_CODE, GET_DATA, SET_DATA, SET_STATUS, fail, type Envelope } from './codes.ts';
-import type { Handler, TelephonyContext } from './context.ts';
-import { getData } from './get-data.ts';
-import { setData } from './set-data.ts';
-import { setStatus } from './set-status.ts';
+import { TRANSPORT_CODE, fail, type Envelope } from './codes.ts';
+import { ENDPOINTS, answer, apiKeyOf, type ServeDeps } from './serve.ts';
 import { Params, addJsonObject, addSearchParams, queryOf } from './params.ts';
-import { MAX_PARAMS, MAX_VALUE_BYTES, checkParams, multipartRefusal, tooLong } from './limits.ts';
-import type { AuthThrottle } from '../auth-throttle.ts';
+import { MAX_PARAMS, MAX_VALUE_BYTES, multipartRefusal, tooLong } from './limits.ts';
 
 export { MAX_PARAMS } from './limits.ts';
 
 type Body = URLSearchParams | Record<string, unknown> | Params | undefined;
 
-const ENDPOINTS: { name: Endpoint; handler: Handler; methods: ('GET' | 'POST')[]; dbFailure: readonly [number, string] }[] = [
-  // get_data is documented as GET; POST is taken too, for lenient clients (telephony-api.md).
-  { name: 'get_data', handler: getData, methods: ['GET', 'POST'], dbFailure: GET_DATA.database },
-  { name: 'set_data', handler: setData, methods: ['GET', 'POST'], dbFailure: SET_DATA.updateFailed },
-  { name: 'set_status', handler: setStatus, methods: ['GET', 'POST'], dbFailure: SET_STATUS.failed },
-];
-
 export function envelopeReply(reply: FastifyReply, status: number, body: Envelope) {
   return reply.code(status).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(body));
 }
 
-export async function telephonyRoutes(api: FastifyInstance, opts: { ctx: TelephonyContext; audit: AuditLog; throttle?: AuthThrottle }) {
-  const { ctx, audit } = opts;
+export async function telephonyRoutes(api: FastifyInstance, opts: ServeDeps) {
+  const { ctx } = opts;
 
   // Bodies are read here, not by the app's parsers: a form body as raw pairs (repeated names: last
   // wins, like PHP), JSON as an object, multipart field by field.
@@ -66,33 +53,9 @@ export async function telephonyRoutes(api: FastifyInstance, opts: { ctx: Telepho
       method: ep.methods,
       url: `/${ep.name}.php`,
       handler: async (request, reply) => {
-        const started = performance.now();
         const params = await readParams(request, ctx.config.bodyLimit);
-        checkParams(params, ep.name);
-        let outcome;
-        try {
-          const header = request.headers['x-api-key'];
-          outcome = await ep.handler(ctx, params, typeof header === 'string' ? header.trim() || undefined : undefined);
-        } catch (err) {
-          // A database failure answers the endpoint's failure code with no detail (it goes to the log).
-          request.log.error({ err }, `${ep.name} failed`);
-          outcome = { envelope: fail(ep.dbFailure) };
-        }
-        if (outcome.envelope.code === AUTH[0]) opts.throttle?.fail(request.ip);
-        if (ep.name !== 'get_data') {
-          audit.record({
-            at: Date.now(),
-            endpoint: ep.name,
-            code: outcome.envelope.code,
-            latency_ms: Math.round((performance.now() - started) * 1000) / 1000,
-            key_id: outcome.keyId ?? null,
-            client_ip: request.ip,
-            worker_id: params.get('worker_id')?.slice(0, 64) ?? null,
-            assign_id: outcome.assignId ?? null,
-            project_id: outcome.projectId ?? null,
-          });
-        }
-        return envelopeReply(reply, 200, outcome.envelope);
+        const envelope = await answer(opts, ep, params, { ip: request.ip, apiKey: apiKeyOf(request.headers['x-api-key']), log: request.log });
+        return envelopeReply(reply, 200, envelope);
       },
     });
     // Any other method: 405 with the envelope and an Allow header.
