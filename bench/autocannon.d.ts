@@ -21,6 +21,12 @@ declare module 'autocannon' {
     onResponse?: (status: number, body: string, context: Record<string, unknown>, headers: Record<string, string>) => void;
   }
 
+  /** One connection. */
+  export interface Client {
+    /** Replaces the requests this connection cycles through. */
+    setRequests(requests: RequestSpec[]): void;
+  }
+
   export interface Options {
     url: string;
     connections?: number;
@@ -32,6 +38,8 @@ declare module 'autocannon' {
     method?: string;
     headers?: Record<string, string>;
     requests?: RequestSpec[];
+    /** Called with each connection before it connects. */
+    setupClient?: (client: Client) => void;
     title?: string;
   }
 

@@ -119,7 +119,7 @@ async function waitIdle(pids: number[]): Promise<number> {
 }
 
 function start(o: MeasureOptions, duration: number, spec: CaseRequests): Instance {
-  return autocannon({ url: o.url, connections: o.connections, pipelining: 1, duration, timeout: 10, requests: spec.requests });
+  return autocannon({ url: o.url, connections: o.connections, pipelining: 1, duration, timeout: 10, requests: spec.requests, setupClient: spec.setupClient });
 }
 
 async function run(o: MeasureOptions, duration: number, spec: CaseRequests): Promise<void> {

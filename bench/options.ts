@@ -7,7 +7,7 @@ export interface BenchOptions {
   readonly customers: number;
   /** Measured seconds per case (BENCH_DURATION, default 10; smoke: 2). */
   readonly duration: number;
-  /** Warm-up seconds before each measurement (BENCH_WARMUP, default 2; smoke: 0.5). */
+  /** Warm-up seconds before each measurement (BENCH_WARMUP, default 2; smoke: 0.25). */
   readonly warmup: number;
   /** Concurrent connections, no pipelining (BENCH_CONNECTIONS, default 32). */
   readonly connections: number;
@@ -27,6 +27,8 @@ export interface BenchOptions {
   readonly only: 'sqlite' | 'postgres' | undefined;
   /** BENCH_KEEP=1: keep the temporary directory (database, CSV files, server logs). */
   readonly keep: boolean;
+  /** Requests prepared per connection before a case (enough distinct ones for a real run; few in smoke mode). */
+  readonly perConnection: number;
   readonly cores: number;
 }
 
@@ -57,7 +59,7 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): BenchOptions 
     // Ids and phone numbers are generated as bijections over 7-digit numbers (dataset.ts): at most 9,999,999.
     customers: num('BENCH_CUSTOMERS', smoke ? 1_000 : 1_000_000, 100, 9_999_999),
     duration: num('BENCH_DURATION', smoke ? 2 : 10, 1, 3600),
-    warmup: num('BENCH_WARMUP', smoke ? 0.5 : 2, 0, 600, false),
+    warmup: num('BENCH_WARMUP', smoke ? 0.25 : 2, 0, 600, false),
     connections: num('BENCH_CONNECTIONS', 32, 1, 10_000),
     workers: num('BENCH_WORKERS', 2, 2, 256),
     postgresUrl,
@@ -67,6 +69,7 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): BenchOptions 
     profileCases: profileCases as BenchOptions['profileCases'],
     only: only as BenchOptions['only'],
     keep: flag(env.BENCH_KEEP),
+    perConnection: smoke ? 64 : 2048,
     cores: availableParallelism(),
   };
   if (problems.length > 0) throw new Error(problems.join('; '));

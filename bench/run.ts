@@ -32,13 +32,14 @@ const say = (line: string) => process.stderr.write(`[bench ${((performance.now()
 
 const SEEDS: Record<CaseKey, number> = { a: 1, b: 2, c: 3, d: 4, e: 5 };
 
-function requestsFor(key: CaseKey, customers: number, seed: number, v: Verifier, ceilingBody: string): CaseRequests {
+function requestsFor(key: CaseKey, opts: BenchOptions, seed: number, v: Verifier, ceilingBody: string): CaseRequests {
+  const { customers, perConnection } = opts;
   switch (key) {
-    case 'a': return ceilingCase(ceilingBody, v);
-    case 'b': return getDataByPhoneCase(customers, seed, v);
-    case 'c': return getDataByAssignCase(customers, seed, v);
-    case 'd': return setStatusCase(customers, seed, v);
-    case 'e': return setDataCase(customers, seed, v);
+    case 'a': return ceilingCase(ceilingBody, v, perConnection);
+    case 'b': return getDataByPhoneCase(customers, seed, v, perConnection);
+    case 'c': return getDataByAssignCase(customers, seed, v, perConnection);
+    case 'd': return setStatusCase(customers, seed, v, perConnection);
+    case 'e': return setDataCase(customers, seed, v, perConnection);
   }
 }
 
@@ -150,7 +151,7 @@ async function runHalf(db: DbName, opts: BenchOptions, files: ImportFile[], tmp:
         ...(pgdb ? { databasePids: pgdb.backendPids } : {}),
         make(offset) {
           const verifier = new Verifier();
-          return { spec: requestsFor(key, opts.customers, SEEDS[key] * 1000 + offset, verifier, ceiling.body), verifier };
+          return { spec: requestsFor(key, opts, SEEDS[key] * 1000 + offset, verifier, ceiling.body), verifier };
         },
       });
       const row: CaseRow = {
@@ -188,7 +189,7 @@ async function runHalf(db: DbName, opts: BenchOptions, files: ImportFile[], tmp:
             quietPids: () => [c.pid, ...processTree(server!.pid)],
             make() {
               const verifier = new Verifier();
-              return { spec: ceilingCase(sample, verifier), verifier };
+              return { spec: ceilingCase(sample, verifier, opts.perConnection), verifier };
             },
           });
           ceiling.rps = m.rps;
@@ -263,7 +264,7 @@ async function profileCase(key: CaseKey, db: DbName, databaseUrl: string, opts: 
       serverPids: () => processTree(server.pid),
       make(offset) {
         const verifier = new Verifier();
-        return { spec: requestsFor(key, opts.customers, 7000 + SEEDS[key] * 10 + offset, verifier, ceilingBody), verifier };
+        return { spec: requestsFor(key, opts, 7000 + SEEDS[key] * 10 + offset, verifier, ceilingBody), verifier };
       },
     });
   } finally {

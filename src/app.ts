@@ -126,7 +126,7 @@ export async function buildApp({ config, db, logStream }: BuildOptions): Promise
   // Before every route: the OpenAPI document is collected from the routes as they are registered.
   await app.register(swagger, openapiOptions(base));
   await app.register(telephonyRoutes, { prefix: `${base}/api`, ctx, audit, throttle });
-  fastPath = createFastPath(base, { ctx, audit, throttle }, app.log);
+  fastPath = createFastPath(base, { ctx, audit, throttle }, app.log, () => draining);
   await app.register(adminRoutes, { prefix: `${base}/admin/v1`, config, db });
   await app.register(docsRoutes, { prefix: base, base });
 

@@ -16,7 +16,8 @@ import { ENDPOINTS, answer, apiKeyOf, type EndpointDef, type ServeDeps } from '.
 
 export type FastPath = (req: IncomingMessage, res: ServerResponse) => boolean;
 
-export function createFastPath(base: string, deps: ServeDeps, log: FastifyBaseLogger): FastPath {
+/** `draining`: true once the app is closing; answers then close their connection (see app.ts). */
+export function createFastPath(base: string, deps: ServeDeps, log: FastifyBaseLogger, draining: () => boolean = () => false): FastPath {
   const routes = new Map<string, EndpointDef>(ENDPOINTS.map((ep) => [`${base}/api/${ep.name}.php`, ep]));
   // The level is fixed at start-up; the same line Fastify writes when a request completes.
   const logRequests = ['trace', 'debug', 'info'].includes(log.level);
@@ -26,6 +27,7 @@ export function createFastPath(base: string, deps: ServeDeps, log: FastifyBaseLo
     res.writeHead(status, {
       ...SECURITY_HEADERS,
       ...extra,
+      ...(draining() ? { connection: 'close' } : {}),
       'content-type': 'application/json; charset=utf-8',
       'content-length': Buffer.byteLength(body),
     });
