@@ -21,9 +21,10 @@ async function runSmoke(): Promise<Run> {
   const env: NodeJS.ProcessEnv = { ...process.env, BENCH_SMOKE: '1' };
   delete env.BENCH_RESULTS;
   delete env.BENCH_CUSTOMERS;
-  // One second per case and no warm-up: this proves the benchmark runs and answers right, not its speed.
-  env.BENCH_DURATION = '1';
-  env.BENCH_WARMUP = '0';
+  // Short cases: this proves the benchmark runs and answers right, not its speed. A warm-up second lets a
+  // cold process (tsx compiling, cluster workers forking) answer before the measured window on a busy CI.
+  env.BENCH_DURATION = '3';
+  env.BENCH_WARMUP = '1';
   delete env.BENCH_ONLY;
   delete env.NODE_TEST_CONTEXT; // the child is a script, not a test of this runner
   if (process.env.TEST_DATABASE_URL) env.BENCH_DATABASE_URL = process.env.TEST_DATABASE_URL;

@@ -52,15 +52,8 @@ export function requestHash(p: Params, ignore: ReadonlySet<string>): string {
  * Only success answers are stored: a failure changed nothing, so a retry may try again.
  */
 export async function claimRetry(trx: Q, key: RetryKey, projectId: number): Promise<Envelope | undefined> {
-  const prior = await trx
-    .selectFrom('call_requests')
-    .select('response')
-    .where('endpoint', '=', key.endpoint)
-    .where('call_id', '=', key.call_id)
-    .where('assign_id', '=', key.assign_id)
-    .where('request_hash', '=', key.request_hash)
-    .executeTakeFirst();
-  if (prior) return JSON.parse(prior.response) as Envelope;
+  const prior = await storedAnswer(trx, key);
+  if (prior) return prior;
   try {
     await trx.insertInto('call_requests').values({ ...key, project_id: projectId, response: '{}', created_at: Date.now() }).execute();
   } catch (err) {
@@ -74,23 +67,20 @@ export async function storeRetryAnswer(trx: Q, key: RetryKey, envelope: Envelope
   await trx
     .updateTable('call_requests')
     .set({ response: JSON.stringify(envelope) })
-    .where('endpoint', '=', key.endpoint)
-    .where('call_id', '=', key.call_id)
-    .where('assign_id', '=', key.assign_id)
-    .where('request_hash', '=', key.request_hash)
+    .where((eb) => eb.and(keyMatch(key)))
     .execute();
 }
 
 /** After losing a claim race: the first attempt's stored answer. */
 export async function answerOfRetry(q: Q, err: unknown, key: RetryKey | undefined): Promise<Envelope | undefined> {
   if (!(err instanceof AlreadyClaimed) || !key) return undefined;
-  const row = await q
-    .selectFrom('call_requests')
-    .select('response')
-    .where('endpoint', '=', key.endpoint)
-    .where('call_id', '=', key.call_id)
-    .where('assign_id', '=', key.assign_id)
-    .where('request_hash', '=', key.request_hash)
-    .executeTakeFirst();
+  return storedAnswer(q, key);
+}
+
+/** The primary key of a call_requests row. */
+const keyMatch = (key: RetryKey) => ({ endpoint: key.endpoint, call_id: key.call_id, assign_id: key.assign_id, request_hash: key.request_hash });
+
+async function storedAnswer(q: Q, key: RetryKey): Promise<Envelope | undefined> {
+  const row = await q.selectFrom('call_requests').select('response').where((eb) => eb.and(keyMatch(key))).executeTakeFirst();
   return row ? (JSON.parse(row.response) as Envelope) : undefined;
 }
