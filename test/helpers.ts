@@ -112,21 +112,23 @@ export const KEYS = { get_data: 'Mindc_2023_get_data', set_data: 'Mindc_2023_set
  * DID 07333333333 (unpinned) and 039999999 pinned to repository 8.
  * Customer 123 John Doe (mobile 050-000-0000) with assign 2190811 in repository 7 and assign 555 in 8.
  */
+/** The fields seedProject gives a project, in form order. */
+export const SEED_FIELDS = [
+  { display_name: 'first_name', label: 'First name' },
+  { display_name: 'last_name' },
+  { display_name: 'mobile', type: 'phone' },
+  { display_name: 'home', type: 'phone' },
+  { display_name: 'email', type: 'email', unique: true },
+  { display_name: 'city' },
+  { display_name: 'age', type: 'number' },
+  { display_name: 'birthday', type: 'date' },
+  { display_name: 'plan', type: 'select', options: ['basic', 'gold'] },
+] as const;
+
 export async function seedProject(app: FastifyInstance, projectId = 10, idBase = 0) {
   const P = projectId;
   await admin(app, 'POST', '/projects', { id: P, name: `Project ${P}` });
-  const fields = [
-    { display_name: 'first_name', label: 'First name' },
-    { display_name: 'last_name' },
-    { display_name: 'mobile', type: 'phone' },
-    { display_name: 'home', type: 'phone' },
-    { display_name: 'email', type: 'email', unique: true },
-    { display_name: 'city' },
-    { display_name: 'age', type: 'number' },
-    { display_name: 'birthday', type: 'date' },
-    { display_name: 'plan', type: 'select', options: ['basic', 'gold'] },
-  ];
-  for (const f of fields) await admin(app, 'POST', `/projects/${P}/fields`, f);
+  for (const f of SEED_FIELDS) await admin(app, 'POST', `/projects/${P}/fields`, f);
   await admin(app, 'POST', `/projects/${P}/statuses`, { id: idBase + 10, name: 'Interested' });
   await admin(app, 'POST', `/projects/${P}/statuses`, { id: idBase + 2, name: 'Call back' });
   await admin(app, 'POST', `/projects/${P}/groups`, { id: idBase + 3, name: 'Team A' });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
-import { admin, adminHeaders, dialects, seedProject, setup, tel, KEYS, type Harness } from './helpers.ts';
+import { admin, adminHeaders, dialects, seedProject, setup, tel, KEYS, SEED_FIELDS, type Harness } from './helpers.ts';
 import { importCustomers } from '../src/crm/import.ts';
 
 type Summary = { created: number; updated: number; skipped: number; errors: { line: number; message: string }[]; error_count: number };
@@ -46,17 +46,7 @@ async function byPhone(app: FastifyInstance, phone: string, out = 'first_name,la
 /** Project 10 as seedProject makes it, without customers: the target of a round trip. */
 async function emptySeedLikeProject(app: FastifyInstance) {
   await admin(app, 'POST', '/projects', { id: 10, name: 'Project 10' });
-  for (const f of [
-    { display_name: 'first_name', label: 'First name' },
-    { display_name: 'last_name' },
-    { display_name: 'mobile', type: 'phone' },
-    { display_name: 'home', type: 'phone' },
-    { display_name: 'email', type: 'email', unique: true },
-    { display_name: 'city' },
-    { display_name: 'age', type: 'number' },
-    { display_name: 'birthday', type: 'date' },
-    { display_name: 'plan', type: 'select', options: ['basic', 'gold'] },
-  ]) {
+  for (const f of SEED_FIELDS) {
     await admin(app, 'POST', '/projects/10/fields', f);
   }
   await admin(app, 'POST', '/projects/10/statuses', { id: 10, name: 'Interested' });
