@@ -25,7 +25,7 @@ export interface Measurement {
   window: { fromUs: number; toUs: number };
   /**
    * CPU time the server's processes (and, on PostgreSQL, the database backends serving it) spent per
-   * answered request, in µs: robust to a busy machine, unlike req/s.
+   * answered request, in µs: independent of the load generator's speed.
    */
   serverCpuUsPerRequest: number;
   /** How long the processes were still busy (a previous case's backlog) before this case could start. */
@@ -63,12 +63,19 @@ export async function measure(o: MeasureOptions): Promise<Measurement> {
   let started = 0;
   const serverPids = o.serverPids();
   const pids = [process.pid, ...serverPids];
-  const cpuBefore = cpuJiffies(pids);
-  const serverBefore = cpuJiffies(serverPids).ours;
   const dbBefore = new Map((o.databasePids ? await o.databasePids() : []).map((pid) => [pid, processJiffies(pid)]));
-  const fromUs = monotonicUs();
+  // The clock and the CPU counters start when autocannon does, after it has built every connection's
+  // requests (seconds of work for the benchmark process, none for the server).
+  let cpuBefore = cpuJiffies(pids);
+  let serverBefore = cpuJiffies(serverPids).ours;
+  let fromUs = monotonicUs();
   const instance = start(o, o.duration, spec);
-  instance.on('start', () => (started = performance.now()));
+  instance.on('start', () => {
+    started = performance.now();
+    fromUs = monotonicUs();
+    cpuBefore = cpuJiffies(pids);
+    serverBefore = cpuJiffies(serverPids).ours;
+  });
   instance.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => {
     if (count === latencies.length) {
       const grown = new Float64Array(latencies.length * 2);

@@ -130,7 +130,7 @@ export function renderReport(rep: Report): string {
   if (backlog.length > 0) {
     out.push(`- Before ${backlog.map((r) => `${r.key} (${r.db}, durable ${r.durable}, workers ${r.workers}): ${(r.m.busyBeforeMs / 1000).toFixed(0)} s`).join('; ')}, the server was still busy (the previous case's queued requests); the case started once it was idle.`);
   }
-  out.push('- "server CPU µs/req": CPU time (user + system, all its processes) the server spent per answered request; "CPU ratio to (a)" is (a)\'s figure over the case\'s. Unlike req/s it barely depends on what else runs on the machine: it is what the ratio would be if the server were the only bottleneck. For workers > 1 it sums every worker and the primary; on PostgreSQL it includes the database backends serving the server (the SQLite server has its database in-process).');
+  out.push('- "server CPU µs/req": CPU time (user + system, all its processes) the server spent per answered request; "CPU ratio to (a)" is (a)\'s figure over the case\'s. It does not depend on how fast the load generator is (req/s of (a) can be the generator\'s limit, not the ceiling server\'s) and depends less than req/s on what else runs on the machine, though a busy machine inflates it too. For workers > 1 it sums every worker and the primary; on PostgreSQL it includes the database backends serving the server (the SQLite server has its database in-process).');
   for (const n of rep.notes) out.push(`- ${n}`);
   const wrong = rep.rows.filter((r) => r.m.wrongSamples.length > 0);
   if (wrong.length > 0) {
