@@ -4,24 +4,15 @@
 // The merged order is (at, table, id) descending, with call events after history rows of the same
 // millisecond (a disposition writes its status change, then its call event). A page cursor is that
 // key of the last item, so walking the pages lists every item exactly once, also while items are added.
-import { sql, type SqlBool } from 'kysely';
+import { sql, type Selectable, type SqlBool } from 'kysely';
 import type { Q } from '../db/connect.ts';
-import type { HistoryKind } from '../db/schema.ts';
+import type { HistoryTable } from '../db/schema.ts';
 
-export interface HistoryEntry {
-  kind: HistoryKind;
-  at: number;
-  worker_id: number | null;
+/** A history row as the API shows it; call events (call_events table) fill the same shape. */
+export type HistoryEntry = Omit<Selectable<HistoryTable>, 'id' | 'project_id' | 'customer_id' | 'assign_id' | 'source'> & {
+  /** call events carry their own source text */
   source: string;
-  call_id: string | null;
-  field: string | null;
-  old_value: string | null;
-  new_value: string | null;
-  old_status_id: number | null;
-  new_status_id: number | null;
-  status_id: number | null;
-  notes: string | null;
-}
+};
 
 /** The sort key of an item: [at, table (0 history, 1 call_events), id]. */
 export type HistoryKey = [number, number, number];
