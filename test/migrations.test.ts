@@ -263,6 +263,35 @@ for (const dialect of dialects()) {
         assert.deepEqual(await migrateToLatest(second.q), Object.keys(MIGRATIONS));
         assert.deepEqual(await appliedMigrations(second), Object.keys(MIGRATIONS));
       });
+
+      test('migrating is not broken by other schemas of the database being created and dropped meanwhile', async () => {
+        // Other apps and parallel test runs drop schemas at any moment. Kysely's own introspector resolved
+        // every table of every schema by name and failed with "relation … does not exist" when one vanished
+        // mid-query (seen in CI); ours reads the current schema only.
+        const url = process.env.TEST_DATABASE_URL!;
+        const churn = new pg.Client({ connectionString: url });
+        await churn.connect();
+        let stop = false;
+        const churning = (async () => {
+          for (let i = 0; !stop; i++) {
+            const s = `churn_${process.pid}_${i}`;
+            // Separate statements: one multi-statement query is one transaction, invisible until it is gone.
+            await churn.query(`create schema ${s}`);
+            await churn.query(`create table ${s}.t (id bigserial primary key, v text)`);
+            await churn.query(`drop schema ${s} cascade`);
+          }
+        })();
+        try {
+          for (let i = 0; i < 15; i++) {
+            const db = (await newDatabase()).open();
+            assert.deepEqual(await migrateToLatest(db.q), Object.keys(MIGRATIONS));
+          }
+        } finally {
+          stop = true;
+          await churning;
+          await churn.end();
+        }
+      });
     }
   });
 }

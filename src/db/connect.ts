@@ -4,8 +4,9 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
-import { CompiledQuery, Kysely, PostgresDialect, SqliteAdapter, SqliteDialect, SqliteDriver, type DatabaseConnection, type SqliteDialectConfig } from 'kysely';
+import { CompiledQuery, Kysely, SqliteAdapter, SqliteDialect, SqliteDriver, type DatabaseConnection, type SqliteDialectConfig } from 'kysely';
 import type { Database } from './schema.ts';
+import { CallcrmPostgresDialect } from './pg-introspector.ts';
 import { createWriter, type Writer } from './writer.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -196,7 +197,7 @@ function openPostgres(url: string, opts: OpenOptions): Db {
   pool.on('connect', (client) => {
     client.on('error', () => undefined);
   });
-  const q = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const q = new Kysely<Database>({ dialect: new CallcrmPostgresDialect({ pool }) });
   const w = createWriter('postgres', q);
   return {
     dialect: 'postgres',
