@@ -191,6 +191,26 @@ for (const dialect of dialects()) {
         assert.equal((await byPhone(h, { did: '07333333333' })).message.length, 2);
         assert.equal((await byPhone(h, { did: '123456' })).message.length, 2);
       });
+
+      // Projects, workers and DIDs are remembered once seen (lookup.ts); what was missing must not be.
+      test('a project, a worker and a DID pin created after a request that missed them apply at once', async () => {
+        assert.equal((await byPhone(h, { project_id: 31 })).code, 5);
+        assert.equal((await get(h, { did: '07333333333', phone: '0500000000', worker_id: 3101, out: 'uid' })).code, 5);
+        await admin(h.app, 'POST', '/projects', { id: 31, name: 'Late project' });
+        await admin(h.app, 'POST', '/projects/31/fields', { display_name: 'mobile', type: 'phone' });
+        await admin(h.app, 'POST', '/projects/31/workers', { id: 3101, name: 'Late agent' });
+        await admin(h.app, 'POST', '/projects/31/repositories', { id: 3110, name: 'Late leads' });
+        await admin(h.app, 'POST', '/projects/31/repositories', { id: 3111, name: 'Other leads' });
+        await admin(h.app, 'POST', '/projects/31/customers', { id: 3120, fields: { mobile: '054-777-1234' } });
+        await admin(h.app, 'POST', '/repositories/3110/assigns', { id: 31200, customer_id: 3120 });
+        await admin(h.app, 'POST', '/repositories/3111/assigns', { id: 31201, customer_id: 3120 });
+        const late = { did: '039991111', phone: '0547771234', project_id: 31 };
+        assert.deepEqual(assignIds((await byPhone(h, late)).message).sort(), ['31200', '31201']);
+        assert.equal((await get(h, { did: late.did, phone: late.phone, worker_id: 3101, out: 'uid' })).code, 0);
+        // The DID was unregistered in the request above; pinned now, it narrows the next answer.
+        await admin(h.app, 'POST', '/projects/31/dids', { did: '039991111', repository_id: 3111 });
+        assert.deepEqual(assignIds((await byPhone(h, late)).message), ['31201']);
+      });
     });
 
     describe('answer rows', () => {

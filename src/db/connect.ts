@@ -114,6 +114,10 @@ function openSqlite(path: string, opts: OpenOptions): Db {
   writer.pragma('foreign_keys = ON');
   // Other processes (CLI import, cluster workers) may hold the write lock for a while.
   writer.pragma('busy_timeout = 10000');
+  // get_data's "newest first, at most 100" (ORDER BY … LIMIT) builds a temporary B-tree; with SQLite's
+  // default temp_store=FILE that creates a temp file per query: ~200 µs of a ~270 µs by-phone lookup at
+  // 1M customers, against ~10 µs in memory. Both connections: set_data by phone runs it on the writer.
+  writer.pragma('temp_store = MEMORY');
   const q = new Kysely<Database>({ dialect: new WriterSqliteDialect({ database: withStatementCache(writer) }) });
 
   let reader: SqliteDatabase.Database | undefined;
@@ -121,6 +125,7 @@ function openSqlite(path: string, opts: OpenOptions): Db {
   if (path !== ':memory:') {
     reader = new SqliteDatabase(path, { readonly: true });
     reader.pragma('busy_timeout = 10000');
+    reader.pragma('temp_store = MEMORY');
     read = new Kysely<Database>({ dialect: new CallcrmSqliteDialect({ database: withStatementCache(reader) }) });
   }
   const w = createWriter('sqlite', q);
