@@ -49,7 +49,8 @@ export interface LoadReport {
  * Which of the product's surfaces loads the dataset: the import CLI when it exists (the intended one),
  * else the admin import route, else (small datasets only, while neither exists) the admin create routes.
  * BENCH_LOADER forces one. cliStartupSeconds: the time of `callcrm import --help`, i.e. what each CLI
- * run spends starting (tsx, module loading) before it reads a row.
+ * run spends starting (module loading) before it reads a row. The CLI runs from dist/ as the installed
+ * `callcrm` does (bin/callcrm.js picks the build when it is up to date).
  */
 export async function pickLoader(serverUrl: string, tmpDir: string): Promise<{ loader: LoaderKind; cliStartupSeconds?: number }> {
   const forced = process.env.BENCH_LOADER?.trim();
@@ -57,7 +58,7 @@ export async function pickLoader(serverUrl: string, tmpDir: string): Promise<{ l
     throw new Error(`BENCH_LOADER=${forced} must be cli, import-route or admin-create`);
   }
   if ((!forced || forced === 'cli') && (await stat(join(ROOT, 'src/cli/index.ts')).catch(() => undefined)) !== undefined) {
-    const help = await runMeasured(['--import', 'tsx', 'src/cli/index.ts', 'import', '--help'], {}, join(tmpDir, 'cli-help.log'), tmpDir);
+    const help = await runMeasured(['dist/cli.js', 'import', '--help'], {}, join(tmpDir, 'cli-help.log'), tmpDir);
     if (help.code === 0) return { loader: 'cli', cliStartupSeconds: help.seconds };
   }
   if (forced) return { loader: forced as LoaderKind };
@@ -98,7 +99,7 @@ async function loadWithCli(c: LoadContext, rows: number): Promise<LoadReport> {
   let seconds = 0;
   let peakRss = 0;
   for (const f of c.files) {
-    const args = ['--import', 'tsx', 'src/cli/index.ts', 'import', f.path, '--project', String(PROJECT_ID), '--repository', String(f.repositoryId)];
+    const args = ['dist/cli.js', 'import', f.path, '--project', String(PROJECT_ID), '--repository', String(f.repositoryId)];
     const run = await runMeasured(args, { DATABASE_URL: c.databaseUrl, LOG_LEVEL: 'warn' }, join(c.tmpDir, 'import.log'), c.tmpDir);
     if (run.code !== 0) throw new Error(`callcrm import ${f.path} exited ${run.code}:\n${run.output}`);
     checkCreated(run.output, f);

@@ -1,6 +1,6 @@
 // Child processes of the benchmark: the server under test, the node:http ceiling, the import CLI.
 // Each is a separate process, so its memory and CPU are its own, measured from /proc.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { once } from 'node:events';
@@ -155,11 +155,17 @@ export interface Server extends Child {
   settings: ServerSettings;
 }
 
-/** Starts the product's server (`node --import tsx src/main.ts`) and waits until /readyz answers 200. */
+/**
+ * The product's server as `npm start` runs it (`node dist/server.js`, built by buildProduct) and waits
+ * until /readyz answers 200. A profiled server (--cpu-prof) runs from source through tsx instead, so
+ * bench/cpuprofile.ts can name src/ functions and lines; its figures are the profile's, not the table's.
+ */
 export async function startServer(settings: ServerSettings): Promise<Server> {
   const port = await freePort();
+  const flags = settings.nodeFlags ?? [];
+  const profiled = flags.some((f) => f.startsWith('--cpu-prof'));
   const child = spawnNode(
-    [...(settings.nodeFlags ?? []), '--import', 'tsx', 'src/main.ts'],
+    [...flags, ...(profiled ? ['--import', 'tsx', 'src/server.ts'] : ['dist/server.js'])],
     {
       PORT: String(port),
       HOST: '127.0.0.1',
@@ -182,6 +188,12 @@ export async function startServer(settings: ServerSettings): Promise<Server> {
     await sleep(1000);
   }
   return { ...child, url, settings };
+}
+
+/** Builds dist/ (scripts/build.mjs, what `npm start` and the CLI run) once, before anything is measured. */
+export function buildProduct(): void {
+  const r = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`npm run build failed:\n${r.stdout}${r.stderr}`);
 }
 
 /** The ceiling: a bare node:http server answering one constant JSON body (bench/ceiling-server.ts). */

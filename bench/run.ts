@@ -23,7 +23,7 @@ import { combineLoads, loadCustomers, pickLoader, setupProject } from './load.ts
 import { measure, type Measurement } from './measure.ts';
 import { readOptions, type BenchOptions } from './options.ts';
 import { createBenchDatabase } from './postgres.ts';
-import { killChildren, processTree, startCeiling, startServer, treeRss, type Server } from './processes.ts';
+import { buildProduct, killChildren, processTree, startCeiling, startServer, treeRss, type Server } from './processes.ts';
 import { failed, renderReport, writeResults, type CaseRow, type DbName, type LoadRow, type Report } from './report.ts';
 import { SEED_KEYS } from '../src/config.ts';
 
@@ -74,6 +74,7 @@ async function main(): Promise<number> {
   };
 
   try {
+    buildProduct();
     const t0 = performance.now();
     const files = await writeCsvFiles(tmp, opts.customers);
     report.csvSeconds = (performance.now() - t0) / 1000;

@@ -1,6 +1,6 @@
 // Crash safety: an acknowledged write survives the process being killed.
 //
-// Starts the real server as a child process (node --import tsx src/main.ts) on a database, seeds a project
+// Starts the real server as a child process (node --import tsx src/server.ts) on a database, seeds a project
 // through the admin API, runs write load (set_data and set_status with call_id, many concurrent clients),
 // records every request answered with success, kills the server with SIGKILL mid-load, restarts it, and
 // checks in the database that every acknowledged write is there:
@@ -71,7 +71,7 @@ export interface ServerProcess {
   exited: Promise<number | null>;
 }
 
-/** Starts src/main.ts as a child process and waits until /healthz answers. */
+/** Starts src/server.ts as a child process and waits until /healthz answers. */
 export async function startServer(databaseUrl: string, port: number, extraEnv: Record<string, string> = {}): Promise<ServerProcess> {
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
@@ -87,7 +87,7 @@ export async function startServer(databaseUrl: string, port: number, extraEnv: R
     LOG_LEVEL: 'warn',
     ...extraEnv,
   };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (c) => (out += c));
   child.stderr!.on('data', (c) => (out += c));

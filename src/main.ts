@@ -1,4 +1,5 @@
-// The process: load config, open the database, migrate, build the app, listen; drain on SIGTERM.
+// The server: load config, open the database, migrate, build the app, listen; drain on SIGTERM. The process
+// entry is server.ts (this module is also loaded by the CLI's `serve`, which must not start it twice).
 // With CRM_WORKERS > 1 (or auto), a primary migrates once and forks that many workers sharing the port
 // (node:cluster). Each worker has its own connections: on SQLite, WAL lets them read side by side and the
 // busy timeout queues their writers; each worker group-commits its own writes.
@@ -9,7 +10,7 @@ import { openDatabase } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { buildApp } from './app.ts';
 
-function fatal(message: string, code: number): never {
+export function fatal(message: string, code: number): never {
   process.stderr.write(`callcrm: ${message}\n`);
   process.exit(code);
 }
@@ -105,8 +106,4 @@ export async function serve(): Promise<void> {
     return;
   }
   return runServer(config, false);
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  serve().catch((err) => fatal(err instanceof Error ? err.message : String(err), 1));
 }

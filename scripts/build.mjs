@@ -1,0 +1,28 @@
+// Builds dist/ from src/: the server (dist/server.js) and the CLI (dist/cli.js) as ES modules, with
+// their dependencies left in node_modules. Plain JavaScript, so it runs before anything is compiled.
+//
+// Why a build when tsx runs the sources fine: tsx compiles every module at start-up and keeps its
+// loader (and an esbuild service) in the process. The server from dist/ starts with ~50 MB less RSS
+// (188 → 136 MB measured on the 1M-customer benchmark database) and the CLI starts faster, which an
+// import of ten files pays ten times. `npm install` (prepare) and `npm start` (prestart) run it.
+import { build } from 'esbuild';
+import { rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
+await build({
+  absWorkingDir: root,
+  entryPoints: { server: 'src/server.ts', cli: 'src/cli/index.ts' },
+  outdir: 'dist',
+  bundle: true,
+  // The CLI's `serve` loads the server lazily; shared code goes to one chunk instead of two copies.
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  packages: 'external',
+  // Stack traces in logs point into dist/; run with --enable-source-maps to map them back to src/.
+  sourcemap: 'linked',
+  logLevel: 'warning',
+});
