@@ -1,7 +1,7 @@
 // What every CLI command shares: configuration from the environment (and .env), the database named by
 // DATABASE_URL, migrated before use, and how results and failures are printed.
 import { loadConfig, ConfigError, type Config } from '../config.ts';
-import { openDatabase, type Db } from '../db/connect.ts';
+import { openDatabase, type Db, type OpenOptions } from '../db/connect.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 
 /** A failure the user can act on: printed as one line, never a stack trace. exitCode 2 = usage/configuration. */
@@ -34,9 +34,9 @@ export function readConfig(): Config {
  * Runs fn on the configured database, brought up to date first: the CLI works on a fresh database and
  * while the server is stopped. Migrating is a no-op when nothing is pending.
  */
-export async function withDb<T>(fn: (db: Db, config: Config) => Promise<T>): Promise<T> {
+export async function withDb<T>(fn: (db: Db, config: Config) => Promise<T>, open: Pick<OpenOptions, 'bulk'> = {}): Promise<T> {
   const config = readConfig();
-  const db = openDatabase(config.databaseUrl, { durable: config.durable, poolSize: 2 });
+  const db = openDatabase(config.databaseUrl, { durable: config.durable, poolSize: 2, ...open });
   try {
     await migrateToLatest(db.q);
     return await fn(db, config);

@@ -95,7 +95,7 @@ export function dataCommands(program: Command): void {
         } finally {
           source.destroy();
         }
-      });
+      }, { bulk: true });
     });
 
   program

@@ -39,6 +39,13 @@ export interface OpenOptions {
   /** PostgreSQL schema to use (tests run each file in a fresh schema). */
   schema?: string;
   onError?: (err: Error) => void;
+  /**
+   * SQLite, for a bulk import: checkpoint the WAL every ~40 MB instead of every ~4 MB. An import batch
+   * dirties thousands of scattered phone-index pages; checkpointing after nearly every batch copied each
+   * of them into the database file again and again (`callcrm import` of 100k rows into a database of
+   * 500k customers: 17.9 s → 14.0 s). The WAL is folded in when the importer closes.
+   */
+  bulk?: boolean;
 }
 
 /**
@@ -118,6 +125,7 @@ function openSqlite(path: string, opts: OpenOptions): Db {
   // default temp_store=FILE that creates a temp file per query: ~200 µs of a ~270 µs by-phone lookup at
   // 1M customers, against ~10 µs in memory. Both connections: set_data by phone runs it on the writer.
   writer.pragma('temp_store = MEMORY');
+  if (opts.bulk) writer.pragma('wal_autocheckpoint = 10000');
   const q = new Kysely<Database>({ dialect: new WriterSqliteDialect({ database: withStatementCache(writer) }) });
 
   let reader: SqliteDatabase.Database | undefined;
