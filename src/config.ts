@@ -20,6 +20,12 @@ export interface Config {
   readonly databaseUrl: string;
   /** PostgreSQL pool size per process (DATABASE_POOL_SIZE, default 10). */
   readonly databasePoolSize: number;
+  /**
+   * PostgreSQL: run get_data's lookups as named prepared statements, planned once per connection
+   * (DATABASE_PREPARED_STATEMENTS, default true). Behind PgBouncer older than 1.21, or with
+   * max_prepared_statements = 0, in transaction pooling: false.
+   */
+  readonly databasePreparedStatements: boolean;
   /** Prefix before /api/… and /admin/… (CRM_BASE_PATH, e.g. /dev-6; default empty). */
   readonly basePath: string;
   /** Accepted keys per telephony endpoint (CRM_AUTHKEY_GET_DATA, …_SET_DATA, …_SET_STATUS, comma-separated). */
@@ -124,6 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
 
   const didOptional = bool('CRM_DID_OPTIONAL', false);
+  const databasePreparedStatements = bool('DATABASE_PREPARED_STATEMENTS', true);
   const durable = bool('CRM_DURABLE', true);
   const bodyLimit = int('CRM_BODY_LIMIT', 1024 * 1024, 1024, 1024 * 1024 * 1024);
   const importLimit = int('CRM_IMPORT_LIMIT', 2 * 1024 * 1024 * 1024, 1024, Number.MAX_SAFE_INTEGER);
@@ -156,6 +163,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host,
     databaseUrl,
     databasePoolSize,
+    databasePreparedStatements,
     basePath,
     authkeys: Object.freeze(authkeys),
     authkeysImplicit: Object.freeze(authkeysImplicit),

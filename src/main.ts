@@ -46,6 +46,7 @@ async function runServer(config: Config, migrate: boolean): Promise<void> {
   const db = openDatabase(config.databaseUrl, {
     durable: config.durable,
     poolSize: config.databasePoolSize,
+    preparedStatements: config.databasePreparedStatements,
     onError: (err) => process.stderr.write(`callcrm: idle database connection lost: ${err.message}\n`),
   });
   if (migrate) {

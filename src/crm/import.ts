@@ -126,7 +126,24 @@ export async function importCustomers(db: Db, source: Readable | AsyncIterable<B
     if (batch.length >= batchSize || pending.length >= batchSize) await flush();
   }
   await flush();
+  if (summary.created + summary.updated >= REANALYZE_ROWS) await refreshStatistics(db);
   return summary;
+}
+
+/** Rows an import must write before it refreshes PostgreSQL's planner statistics. */
+const REANALYZE_ROWS = 10_000;
+
+/**
+ * PostgreSQL plans from table statistics that autovacuum refreshes within a minute or so of a big
+ * change. Until then a table that grew from nothing to a million rows still looks empty to the planner,
+ * and get_data's lookup can get a plan that scans. ANALYZE samples a fixed number of rows (~0.1–0.5 s).
+ * SQLite keeps no statistics unless asked to, and its plans here do not depend on them.
+ */
+async function refreshStatistics(db: Db): Promise<void> {
+  if (db.dialect !== 'postgres') return;
+  // Best effort: the rows are committed, and autovacuum would get there too. A role without the right
+  // to ANALYZE these tables (or a database going away now) must not turn a finished import into an error.
+  await sql`analyze customers, customer_phones, customer_uniques, assigns`.execute(db.q).catch(() => undefined);
 }
 
 interface BatchContext {

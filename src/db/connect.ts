@@ -26,6 +26,11 @@ export interface Db {
    * Kysely's SQLite driver prepares every statement anew on each call.
    */
   readonly sqliteReader?: SqliteDatabase.Database;
+  /**
+   * PostgreSQL only, when named prepared statements are allowed (OpenOptions.preparedStatements): the
+   * pool, for hot-path reads sent with a statement name (see prepared.ts).
+   */
+  readonly pgNamedPool?: pg.Pool;
   /** Runs fn in a transaction; on SQLite, concurrent calls share one commit (group commit). */
   readonly write: Writer['run'];
   ping(): Promise<void>;
@@ -36,6 +41,8 @@ export interface OpenOptions {
   /** fsync before a commit is acknowledged (SQLite synchronous=FULL, PostgreSQL synchronous_commit=on). */
   durable?: boolean;
   poolSize?: number;
+  /** PostgreSQL: may hot-path reads be named prepared statements? (default true; see prepared.ts) */
+  preparedStatements?: boolean;
   /** PostgreSQL schema to use (tests run each file in a fresh schema). */
   schema?: string;
   onError?: (err: Error) => void;
@@ -216,6 +223,7 @@ function openPostgres(url: string, opts: OpenOptions): Db {
     dialect: 'postgres',
     q,
     read: q,
+    ...(opts.preparedStatements !== false ? { pgNamedPool: pool } : {}),
     write: w.run,
     async ping() {
       const client = await pool.connect();

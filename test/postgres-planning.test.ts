@@ -1,0 +1,86 @@
+// PostgreSQL planning: get_data's lookups are named prepared statements (planned once per connection)
+// unless DATABASE_PREPARED_STATEMENTS=false, and both ways answer the same; a big import refreshes the
+// planner's statistics. PostgreSQL only: SQLite always prepares its statements (db/prepared.ts).
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { sql } from 'kysely';
+import { openDatabase, type Db } from '../src/db/connect.ts';
+import { createLookup } from '../src/crm/lookup.ts';
+import { importCustomers } from '../src/crm/import.ts';
+import { setup, seedProject, tel, KEYS, type Harness } from './helpers.ts';
+
+const lookupAnswer = { did: '07333333333', phone: '050-000-0000', project_id: 10, out: 'first_name,repository_assign_id' };
+
+/** Names of this connection's prepared statements made by callcrm (pool of one: always the same session). */
+async function preparedNames(db: Db): Promise<string[]> {
+  const { rows } = await sql<{ name: string }>`select name from pg_prepared_statements where name like 'callcrm\_%'`.execute(db.q);
+  return rows.map((r) => r.name);
+}
+
+describe('postgres: prepared statements on the get_data path', { skip: !process.env.TEST_DATABASE_URL && 'TEST_DATABASE_URL is not set' }, () => {
+  for (const prepared of [true, false]) {
+    describe(`DATABASE_PREPARED_STATEMENTS=${prepared}`, () => {
+      let h: Harness;
+      let one: Db;
+      before(async () => {
+        h = await setup('postgres', { DATABASE_PREPARED_STATEMENTS: String(prepared) });
+        await seedProject(h.app);
+        one = openDatabase(h.databaseUrl, { poolSize: 1, schema: h.pgSchema!, preparedStatements: prepared });
+      });
+      after(async () => {
+        await one.close();
+        await h.close();
+      });
+
+      test('get_data answers the caller', async () => {
+        const r = await tel(h.app, 'get_data', { authkey: KEYS.get_data, ...lookupAnswer });
+        assert.deepEqual(r.message.map((m: { repository_assign_id: string }) => m.repository_assign_id).sort(), ['2190811', '555']);
+        assert.equal(r.message[0].first_name, 'John');
+      });
+
+      test(prepared ? 'the by-phone lookup is prepared once per connection and reused' : 'nothing is prepared by name', async () => {
+        const lookup = createLookup(one);
+        for (let i = 0; i < 3; i++) assert.equal((await lookup.findByPhone(10, '+972500000000', {})).length, 2);
+        if (!prepared) {
+          assert.deepEqual(await preparedNames(one), []);
+          return;
+        }
+        const names = await preparedNames(one);
+        assert.equal(names.length, 1, `one statement for three lookups, got ${names.join(', ')}`);
+      });
+    });
+  }
+
+  describe('a big import', () => {
+    let h: Harness;
+    before(async () => {
+      h = await setup('postgres');
+      await seedProject(h.app);
+    });
+    after(() => h.close());
+
+    const analyzedAt = async () => {
+      const { rows } = await sql<{ relname: string; at: Date | null }>`
+        select relname, coalesce(last_analyze, last_autoanalyze) as at from pg_stat_user_tables
+         where schemaname = current_schema() and relname in ('customers', 'customer_phones', 'assigns') order by relname`.execute(h.db.q);
+      return rows;
+    };
+
+    test('refreshes the statistics of the tables it filled (10,000 rows or more)', async () => {
+      const small = ['first_name,mobile', ...Array.from({ length: 50 }, (_, i) => `Small${i},054${String(1_000_000 + i)}`)].join('\n');
+      await importCustomers(h.db, Readable.from([small]), { projectId: 10, repositoryId: 7, country: 'IL', format: 'csv' });
+      const before = await analyzedAt();
+      const rows = ['first_name,mobile', ...Array.from({ length: 10_000 }, (_, i) => `Lead${i},052${String(2_000_000 + i)}`)].join('\n');
+      const summary = await importCustomers(h.db, Readable.from([rows]), { projectId: 10, repositoryId: 7, country: 'IL', format: 'csv' });
+      assert.equal(summary.created, 10_000);
+      const afterImport = await analyzedAt();
+      assert.deepEqual(afterImport.map((r) => r.relname), ['assigns', 'customer_phones', 'customers']);
+      for (const [i, r] of afterImport.entries()) {
+        assert.ok(r.at !== null, `${r.relname} was analyzed`);
+        const was = before[i]?.at;
+        assert.ok(was === null || was === undefined || r.at > was, `${r.relname} was analyzed again after the big import`);
+      }
+    });
+  });
+});
