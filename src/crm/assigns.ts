@@ -99,28 +99,30 @@ export async function setAssignStatus(trx: Q, assign: AssignRow, statusId: numbe
   if (assign.status_id === statusId) return false;
   const at = w.at ?? Date.now();
   await trx.updateTable('assigns').set({ status_id: statusId, updated_at: at }).where('id', '=', assign.id).execute();
-  await trx
-    .insertInto('history')
-    .values({
-      project_id: assign.project_id,
-      customer_id: assign.customer_id,
-      assign_id: assign.id,
-      kind: 'status',
-      field: null,
-      old_value: null,
-      new_value: null,
-      old_status_id: assign.status_id,
-      new_status_id: statusId,
-      status_id: null,
-      notes: null,
-      call_id: w.call_id ?? null,
-      worker_id: w.worker_id ?? null,
-      source: w.source,
-      at,
-    })
-    .execute();
+  await trx.insertInto('history').values(statusHistory(assign, statusId, w, at)).execute();
   assign.status_id = statusId;
   return true;
+}
+
+/** The history row of a status change (assign still holds the old status). */
+function statusHistory(assign: AssignRow, statusId: number | null, w: StatusWrite, at: number) {
+  return {
+    project_id: assign.project_id,
+    customer_id: assign.customer_id,
+    assign_id: assign.id,
+    kind: 'status' as const,
+    field: null,
+    old_value: null,
+    new_value: null,
+    old_status_id: assign.status_id,
+    new_status_id: statusId,
+    status_id: null,
+    notes: null,
+    call_id: w.call_id ?? null,
+    worker_id: w.worker_id ?? null,
+    source: w.source,
+    at,
+  };
 }
 
 export interface CallInput {
@@ -133,11 +135,31 @@ export interface CallInput {
 }
 
 /**
- * Records a handled call. last_call and last_notes follow the newest event by time, so a late CDR for
- * an older call does not move them back.
+ * Records a handled call, and with statusTo (null clears) the status it ended in. last_call and
+ * last_notes follow the newest event by time, so a late CDR for an older call does not move them back.
+ * Status and call go into one UPDATE of the assign: on PostgreSQL every UPDATE that touches an indexed
+ * column (activity_at) writes a new row version and a new entry in each of the assign's indexes, and
+ * set_status did that twice per call.
  */
-export async function recordCall(trx: Q, assign: AssignRow, c: CallInput) {
+export async function recordCall(trx: Q, assign: AssignRow, c: CallInput, statusTo?: number | null) {
   const at = c.at ?? Date.now();
+  const statusChanged = statusTo !== undefined && statusTo !== assign.status_id;
+  const newest = assign.last_call_at === null || at >= assign.last_call_at;
+  if (statusChanged || newest) {
+    await trx
+      .updateTable('assigns')
+      .set({
+        ...(statusChanged ? { status_id: statusTo } : {}),
+        ...(newest ? { last_call_at: at, last_notes: c.notes ?? null, activity_at: at } : {}),
+        updated_at: Date.now(),
+      })
+      .where('id', '=', assign.id)
+      .execute();
+  }
+  if (statusChanged) {
+    await trx.insertInto('history').values(statusHistory(assign, statusTo, c, at)).execute();
+    assign.status_id = statusTo;
+  }
   const event = await trx
     .insertInto('call_events')
     .values({
@@ -152,12 +174,7 @@ export async function recordCall(trx: Q, assign: AssignRow, c: CallInput) {
     })
     .returningAll()
     .executeTakeFirstOrThrow();
-  if (assign.last_call_at === null || at >= assign.last_call_at) {
-    await trx
-      .updateTable('assigns')
-      .set({ last_call_at: at, last_notes: c.notes ?? null, activity_at: at, updated_at: Date.now() })
-      .where('id', '=', assign.id)
-      .execute();
+  if (newest) {
     assign.last_call_at = at;
     assign.last_notes = c.notes ?? null;
     assign.activity_at = at;

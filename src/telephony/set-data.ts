@@ -1,7 +1,7 @@
 // set_data.php: write back customer fields and/or the assign's status after (or during) a call.
 import { lockCustomer, updateCustomer, type Change } from '../crm/customers.ts';
 import { RESERVED_PARAMS, listFields, validateValue } from '../crm/fields.ts';
-import { lockAssign, recordCall, setAssignStatus } from '../crm/assigns.ts';
+import { lockAssign, recordCall } from '../crm/assigns.ts';
 import { statusOfProject } from '../crm/statuses.ts';
 import { DuplicateUniqueError } from '../errors.ts';
 import { SET_DATA, STATUS_SET, fail, success, type Envelope } from './codes.ts';
@@ -106,9 +106,8 @@ export const setData: Handler = async (ctx, p, apiKeyHeader) => {
         // Throws DuplicateUniqueError: the whole request (status included) then changes nothing.
         await updateCustomer(trx, customer!, changes, { ...w, country: ctx.config.defaultCountry });
       }
-      if (statusOk) await setAssignStatus(trx, assign, newStatus, w);
       if (statusOk || notes !== null) {
-        await recordCall(trx, assign, { ...w, status_id: statusOk ? newStatus : null, notes });
+        await recordCall(trx, assign, { ...w, status_id: statusOk ? newStatus : null, notes }, statusOk ? newStatus : undefined);
       }
 
       const parts = changes.map((c) => `${c.field.display_name} was updated to '${c.value}'`);

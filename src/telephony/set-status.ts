@@ -1,5 +1,5 @@
 // set_status.php: set or clear the disposition of one assign.
-import { lockAssign, recordCall, setAssignStatus } from '../crm/assigns.ts';
+import { lockAssign, recordCall } from '../crm/assigns.ts';
 import { statusOfProject } from '../crm/statuses.ts';
 import { SET_STATUS, STATUS_SET, fail, success, type Envelope } from './codes.ts';
 import type { Handler } from './context.ts';
@@ -46,8 +46,7 @@ export const setStatus: Handler = async (ctx, p, apiKeyHeader) => {
         if (prior) return prior;
       }
       const w = { source: 'set_status' as const, worker_id: workerId, call_id: callId };
-      await setAssignStatus(trx, assign, statusId, w);
-      await recordCall(trx, assign, { ...w, status_id: statusId, notes });
+      await recordCall(trx, assign, { ...w, status_id: statusId, notes }, statusId);
       // Setting and clearing both answer the seed's only success text.
       const answer = success(STATUS_SET);
       if (retry) await storeRetryAnswer(trx, retry, answer);
