@@ -93,6 +93,20 @@ for (const dialect of dialects()) {
         assert.deepEqual(Object.keys(r.errors!), ['nickname', 'shoe_size']);
       });
 
+      // set_data remembers a project's fields and statuses (lookup.ts); what it has not seen must not stick.
+      test('a field and a status created after a request that named them unknown apply at once', async () => {
+        const before = await set(h, { repository_assign_id: 555, spouse_name: 'JD', status_id: 77 });
+        assert.equal(before.code, 5);
+        assert.deepEqual(Object.keys(before.errors!).sort(), ['spouse_name', 'status']);
+        await admin(h.app, 'POST', '/projects/10/fields', { display_name: 'spouse_name' });
+        await admin(h.app, 'POST', '/projects/10/statuses', { id: 77, name: 'Late status' });
+        const after = await set(h, { repository_assign_id: 555, spouse_name: 'JD', status_id: 77 });
+        assert.equal(after.code, 0);
+        assert.equal(after.errors, undefined);
+        assert.equal((await row(h, 555, 'spouse_name')).spouse_name, 'JD');
+        assert.equal((await row(h, 555, 'last_status_id')).last_status_id, '77');
+      });
+
       test('only invalid values answer 6 with a reason per field, and change nothing', async () => {
         const r = await set(h, { repository_assign_id: 555, email: 'not-an-email', age: 'old' });
         assert.equal(r.code, 6);

@@ -4,6 +4,7 @@
 import { sql } from 'kysely';
 import type { Db, Q } from '../db/connect.ts';
 import { prepareRead, slot, type PreparedRead } from '../db/prepared.ts';
+import { listFields, type Field } from './fields.ts';
 
 export interface AssignView {
   id: number;
@@ -82,12 +83,25 @@ export interface Lookup {
   didPin(projectId: number, didNorm: string): Promise<number | null | undefined>;
   /** Projects that registered this DID (CRM_DID_OPTIONAL: a DID alone may name the project). */
   didProjects(didNorm: string): Promise<number[]>;
+  /**
+   * The project of a status (statuses are per project); undefined when there is no such status. `trx`:
+   * the caller's open transaction, read on a miss. Inside a write it must be given: on PostgreSQL a second
+   * pooled connection per transaction deadlocks the pool once every connection holds a transaction.
+   */
+  statusProject(id: number, trx: Q): Promise<number | undefined>;
+  /**
+   * The project's fields by display_name, for set_data. Fields are only ever added, never changed or
+   * removed, so a remembered list stays right except for fields created since: a request naming one the
+   * list lacks reads it again (an unknown name costs the read it always did). `trx` as above.
+   */
+  fieldsByName(projectId: number, names: readonly string[], trx: Q): Promise<ReadonlyMap<string, Field>>;
 }
 
 /**
  * Facts that never change once true, remembered per process: a project, a worker's project, a DID's
- * registration and pin. No interface updates or deletes projects, workers or DIDs (only customers and
- * assigns change), so a positive answer stays right. A negative one is never remembered: a project or a
+ * registration and pin, a status's project, a project's fields. No interface updates or deletes
+ * projects, workers, DIDs, statuses or fields (only customers and assigns change), so a positive answer
+ * stays right. A negative one is never remembered: a project or a
  * DID created a moment ago (by this process, another worker or the CLI) must answer at once. This takes
  * two of get_data's three statements off the hot path (~8 µs each on SQLite, a round trip on PostgreSQL).
  * If setup rows ever become editable, this memo needs invalidation.
@@ -110,6 +124,8 @@ export function createLookup(db: Db): Lookup {
   const projects = new Memo<number, true>();
   const workers = new Memo<number, number>();
   const pins = new Memo<string, number | null>();
+  const statuses = new Memo<number, number>();
+  const fields = new Memo<number, ReadonlyMap<string, Field>>();
   const byPhone = new Map<number, PreparedRead<AssignView>>();
   const byId = prepareRead(db, (q) => viewQuery(q).where('a.id', '=', slot(0))) as PreparedRead<AssignView>;
   const project = prepareRead(db, (q) => q.selectFrom('projects').select('id').where('id', '=', slot(0)));
@@ -154,6 +170,17 @@ export function createLookup(db: Db): Lookup {
     },
     async didProjects(didNorm) {
       return (await didOwners.all([didNorm])).map((r) => r.project_id);
+    },
+    async statusProject(id, trx) {
+      const known = statuses.get(id);
+      if (known !== undefined) return known;
+      const row = await trx.selectFrom('statuses').select('project_id').where('id', '=', id).executeTakeFirst();
+      return row === undefined ? undefined : statuses.set(id, row.project_id);
+    },
+    async fieldsByName(projectId, names, trx) {
+      const known = fields.get(projectId);
+      if (known && names.every((n) => known.has(n))) return known;
+      return fields.set(projectId, new Map((await listFields(trx, projectId)).map((f) => [f.display_name, f])));
     },
   };
 }

@@ -1,8 +1,7 @@
 // set_data.php: write back customer fields and/or the assign's status after (or during) a call.
 import { lockCustomer, updateCustomer, type Change } from '../crm/customers.ts';
-import { RESERVED_PARAMS, listFields, validateValue } from '../crm/fields.ts';
+import { RESERVED_PARAMS, validateValue } from '../crm/fields.ts';
 import { lockAssign, recordCall } from '../crm/assigns.ts';
-import { statusOfProject } from '../crm/statuses.ts';
 import { DuplicateUniqueError } from '../errors.ts';
 import { SET_DATA, STATUS_SET, fail, success, type Envelope } from './codes.ts';
 import type { Handler } from './context.ts';
@@ -66,8 +65,7 @@ export const setData: Handler = async (ctx, p, apiKeyHeader) => {
         if (prior) return prior;
       }
 
-      const fields = await listFields(trx, assign.project_id);
-      const byName = new Map(fields.map((f) => [f.display_name, f]));
+      const byName = await ctx.lookup.fieldsByName(assign.project_id, fieldParams, trx);
       // Keyed by client-given names: a null prototype keeps a parameter named __proto__ an ordinary key.
       const errors: Record<string, string> = Object.create(null);
       const changes: Change[] = [];
@@ -88,7 +86,7 @@ export const setData: Handler = async (ctx, p, apiKeyHeader) => {
         if (statusParam === '0') statusOk = true;
         else {
           const sid = parseId(statusParam);
-          statusOk = sid !== undefined && (await statusOfProject(trx, sid, assign.project_id));
+          statusOk = sid !== undefined && (await ctx.lookup.statusProject(sid, trx)) === assign.project_id;
           newStatus = sid ?? null;
         }
         if (!statusOk) errors.status = 'Failed to set status';

@@ -1,6 +1,5 @@
 // set_status.php: set or clear the disposition of one assign.
 import { lockAssign, recordCall } from '../crm/assigns.ts';
-import { statusOfProject } from '../crm/statuses.ts';
 import { SET_STATUS, STATUS_SET, fail, success, type Envelope } from './codes.ts';
 import type { Handler } from './context.ts';
 import { parseId } from './params.ts';
@@ -37,7 +36,7 @@ export const setStatus: Handler = async (ctx, p, apiKeyHeader) => {
       let statusId: number | null = null;
       if (statusParam !== '0') {
         const sid = parseId(statusParam);
-        if (sid === undefined || !(await statusOfProject(trx, sid, assign.project_id))) throw new Refusal(fail(SET_STATUS.failed));
+        if (sid === undefined || (await ctx.lookup.statusProject(sid, trx)) !== assign.project_id) throw new Refusal(fail(SET_STATUS.failed));
         statusId = sid;
       }
       if (callId !== null) {
