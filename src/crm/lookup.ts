@@ -57,7 +57,7 @@ function viewQuery(q: Q) {
     ]);
 }
 
-/** The by-phone query for one combination of filters and one limit (slots: project, phone, -, repository, group, site). */
+/** The by-phone query for one combination of filters and one limit (slots: 0 project, 1 phone, 3 repository, 4 group, 5 site). */
 function byPhoneQuery(q: Q, withRepo: boolean, withGroup: boolean, withSite: boolean, limit: number) {
   let query = viewQuery(q)
     // No `a.project_id = ?` here: the phone index is already per project and an assign always belongs to
@@ -101,9 +101,9 @@ export interface Lookup {
  * Facts that never change once true, remembered per process: a project, a worker's project, a DID's
  * registration and pin, a status's project, a project's fields. No interface updates or deletes
  * projects, workers, DIDs, statuses or fields (only customers and assigns change), so a positive answer
- * stays right. A negative one is never remembered: a project or a
- * DID created a moment ago (by this process, another worker or the CLI) must answer at once. This takes
- * two of get_data's three statements off the hot path (~8 µs each on SQLite, a round trip on PostgreSQL).
+ * stays right. A negative one is never remembered: a project or a DID created a moment ago (by this
+ * process, another worker or the CLI) must answer at once. This takes two of get_data's three statements
+ * off the hot path (~8 µs each on SQLite, a round trip on PostgreSQL), and two of set_data's reads.
  * If setup rows ever become editable, this memo needs invalidation.
  */
 class Memo<K, V> {
