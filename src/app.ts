@@ -40,6 +40,8 @@ export async function buildApp({ config, db, logStream }: BuildOptions): Promise
       }),
     logger: loggerOptions(config.logLevel, logStream, secretsOf(config)),
     bodyLimit: config.bodyLimit,
+    // request.ip is X-Forwarded-For's client only when the TCP peer is a configured proxy.
+    trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
     // Many IVRs send `?authkey=…&phone=+972…`; a `+` in a query value is a space as in PHP (URLSearchParams).
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     // While draining on SIGTERM, a request already on an open connection is served (with Connection:
@@ -126,7 +128,7 @@ export async function buildApp({ config, db, logStream }: BuildOptions): Promise
   // Before every route: the OpenAPI document is collected from the routes as they are registered.
   await app.register(swagger, openapiOptions(base));
   await app.register(telephonyRoutes, { prefix: `${base}/api`, ctx, audit, throttle });
-  fastPath = createFastPath(base, { ctx, audit, throttle }, app.log, () => draining);
+  fastPath = createFastPath(base, { ctx, audit, throttle }, app.log, () => draining, config.trustProxy);
   await app.register(adminRoutes, { prefix: `${base}/admin/v1`, config, db });
   await app.register(docsRoutes, { prefix: base, base });
 

@@ -1,6 +1,7 @@
 // The one place that reads process.env. Everything else receives a frozen Config.
 // A bad value stops start-up with one line naming the variable (operations.md).
 import { isIP } from 'node:net';
+import proxyAddr from '@fastify/proxy-addr';
 import { isSupportedCountry, type CountryCode } from './phone.ts';
 
 export const SEED_KEYS = Object.freeze({
@@ -58,6 +59,12 @@ export interface Config {
   readonly authFailLimit: number;
   /** Comma-separated origins allowed by CORS on the admin API (CRM_CORS_ORIGINS; default none: CORS off). */
   readonly corsOrigins: readonly string[];
+  /**
+   * Reverse proxies / load balancers whose X-Forwarded-For names the client (CRM_TRUST_PROXY: addresses,
+   * CIDR ranges or loopback/linklocal/uniquelocal, comma-separated; default none). The client address
+   * feeds the failed-key throttle, the audit log and request logs.
+   */
+  readonly trustProxy: readonly string[];
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -144,6 +151,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
   const authFailLimit = int('CRM_AUTH_FAIL_LIMIT', 30, 0, 1_000_000);
   const corsOrigins = Object.freeze(str('CRM_CORS_ORIGINS', '').split(',').map((o) => o.trim()).filter(Boolean));
+  // Only named proxies are trusted: "trust everyone" would let any client spoof its address past the
+  // throttle by sending its own X-Forwarded-For.
+  const trustProxy = Object.freeze(str('CRM_TRUST_PROXY', '').split(',').map((o) => o.trim()).filter(Boolean));
+  try {
+    proxyAddr.compile([...trustProxy]);
+  } catch {
+    problems.push(`CRM_TRUST_PROXY=${JSON.stringify(trustProxy.join(','))} must list IP addresses or CIDR ranges (or loopback, linklocal, uniquelocal)`);
+  }
 
   // The seed's keys are printed on a public page: they are accepted by default only on loopback.
   if (problems.length === 0 && !isLoopback(host)) {
@@ -177,6 +192,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workers,
     logLevel,
     authFailLimit,
+    trustProxy,
     corsOrigins,
   });
 }
