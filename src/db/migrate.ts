@@ -20,11 +20,10 @@ export async function migrateToLatest(db: Q, migrations: Readonly<Record<string,
   const provider: MigrationProvider = {
     getMigrations: async () => Object.fromEntries(Object.entries(migrations).map(([name, m]) => [name, withoutStatementTimeout(m)])),
   };
-  // PostgreSQL: name the schema of the migration tables. Without it Kysely looks for kysely_migration in
-  // every schema of the database, finds another schema's (a second app, a test run beside this one),
-  // skips creating its own, and then fails to read it, or reads the wrong one.
-  const migrationTableSchema = isPostgres(db) ? (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]?.s : undefined;
-  const migrator = new Migrator({ db, provider, ...(migrationTableSchema ? { migrationTableSchema } : {}) });
+  // Kysely finds its kysely_migration table through the dialect's introspector, which on PostgreSQL sees
+  // the current schema only (pg-introspector.ts): another schema's migrations (a second app, a test run
+  // beside this one) are never taken for ours.
+  const migrator = new Migrator({ db, provider });
   // Nothing pending (every start but the first after an upgrade): take no lock. Kysely's PostgreSQL lock
   // is a session-level advisory lock, which a transaction-pooling PgBouncer may take on one server
   // connection and try to release on another; a start that only reads stays safe behind one.
