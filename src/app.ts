@@ -1,26 +1,33 @@
 // buildApp: the whole HTTP surface, wired explicitly, without listening. Tests (inject), the CLI and the
 // benchmark use the same builder as the server.
 import { createServer } from 'node:http';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { DestinationStream } from 'pino';
 import type { Config } from './config.ts';
 import type { Db } from './db/connect.ts';
-import { isConnectionFailure } from './db/dialect.ts';
-import { AppError, errorBody } from './errors.ts';
+import { errorBody, type ErrorCode } from './errors.ts';
 import { loggerOptions } from './log.ts';
 import { adminRoutes } from './admin/index.ts';
 import swagger from '@fastify/swagger';
 import { openapiOptions } from './docs/openapi.ts';
 import { docsRoutes } from './docs/routes.ts';
-import { telephonyRoutes, envelopeReply } from './telephony/routes.ts';
+import { telephonyRoutes } from './telephony/routes.ts';
 import { createKeyChecker } from './telephony/auth.ts';
 import { TRANSPORT_CODE, fail } from './telephony/codes.ts';
+import { createPipeline } from './telephony/pipeline.ts';
+import { createTelephonyPaths } from './telephony/paths.ts';
+import { createFastPath } from './telephony/fast-path.ts';
 import { createAuditLog } from './crm/audit.ts';
 import { listFields } from './crm/fields.ts';
 import { createLookup } from './crm/lookup.ts';
-import { createAuthThrottle } from './auth-throttle.ts';
-import { createFastPath, type FastPath } from './telephony/fast-path.ts';
-import { clientErrorHandler, registerSecurity, secretsOf } from './security.ts';
+import { createAuthThrottle } from './http/throttle.ts';
+import { createClientAddress } from './http/client-address.ts';
+import { createClientWarnings } from './http/client-warnings.ts';
+import { answerMissingHost, createClientErrorHandler } from './http/client-error.ts';
+import { JSON_TYPE } from './http/headers.ts';
+import { problemOf } from './http/problems.ts';
+import { createRequestIds } from './http/request-id.ts';
+import { registerSecurity, secretsOf } from './security.ts';
 
 export interface BuildOptions {
   config: Config;
@@ -30,15 +37,29 @@ export interface BuildOptions {
 }
 
 export async function buildApp({ config, db, logStream }: BuildOptions): Promise<FastifyInstance> {
-  // GET telephony requests are answered by the fast path (telephony/fast-path.ts) once it is wired below;
-  // every other request goes to Fastify. app.inject() does not use the server: tests of the route see Fastify.
-  let fastPath: FastPath | undefined;
+  const base = config.basePath;
+  const telephony = createTelephonyPaths(config.basePaths);
+  const requestIds = createRequestIds();
+  const clientAddress = createClientAddress(config.trustProxy);
+  // The server's listener: a telephony endpoint's requests without a body to read (GET, HEAD, and every
+  // method it refuses, WebDAV's included, which Fastify would not even route) go to the fast path
+  // (telephony/fast-path.ts) once it is wired below; POST and everything else to Fastify. Tests dispatch
+  // to this listener too (test/helpers.ts), so they exercise the carrier production uses.
+  let fastPath: ReturnType<typeof createFastPath> | undefined;
+  // Requests refused before routing carry both error shapes: the path may be unknown or cut.
+  const bothShapes = (slug: ErrorCode, message: string) => ({ ...fail([TRANSPORT_CODE, message]), ...errorBody(slug, message) });
   const app = Fastify({
     serverFactory: (handler) =>
-      createServer((req, res) => {
-        if (!fastPath?.(req, res)) handler(req, res);
+      createServer({ requireHostHeader: false }, (req, res) => {
+        if (answerMissingHost(req, res, bothShapes)) return;
+        const endpoint = fastPath && req.method !== 'POST' ? telephony.of(req)?.endpoint : undefined;
+        if (endpoint) fastPath!(req, res, endpoint);
+        else handler(req, res);
       }),
     logger: loggerOptions(config.logLevel, logStream, secretsOf(config)),
+    genReqId: requestIds,
+    // The telephony pipeline writes one line per request itself, the same from both carriers.
+    logController: new LogController({ disableRequestLogging: (request) => telephony.of(request.raw)?.endpoint !== undefined }),
     bodyLimit: config.bodyLimit,
     // request.ip is X-Forwarded-For's client only when the TCP peer is a configured proxy.
     trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
@@ -47,24 +68,32 @@ export async function buildApp({ config, db, logStream }: BuildOptions): Promise
     // While draining on SIGTERM, a request already on an open connection is served (with Connection:
     // close), not refused with a bare 503: a dialer's disposition must not be lost to a deploy.
     return503OnClosing: false,
-    clientErrorHandler,
+    // Requests Node refuses before any handler: the path is unknown, so both error shapes at once.
+    clientErrorHandler: createClientErrorHandler(bothShapes),
     // A path Fastify cannot decode (a bad %-escape) or route would get Fastify's own body, which is not
     // the telephony envelope and echoes the whole URL, authkey included.
     frameworkErrors: (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
-      if (request.url.startsWith(`${config.basePath}/api/`)) return envelopeReply(reply, status, fail([TRANSPORT_CODE, 'Malformed URL']));
-      return reply.code(status).send(errorBody('invalid_input', 'Malformed URL'));
+      return sendError(request, reply, status, 'invalid_input', 'Malformed URL');
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
   });
 
-  const base = config.basePath;
+  /** The one way an error leaves: the envelope (code 7) on a telephony path, the admin error object elsewhere. */
+  function sendError(request: FastifyRequest, reply: FastifyReply, status: number, slug: ErrorCode, message: string, details?: unknown) {
+    if (telephony.of(request.raw)) return reply.code(status).header('content-type', JSON_TYPE).send(JSON.stringify(fail([TRANSPORT_CODE, message])));
+    return reply.code(status).send(errorBody(slug, message, details));
+  }
+
   const audit = createAuditLog(db, (err) => app.log.error({ err }, 'audit log write failed'));
   app.addHook('onClose', async () => {
     await audit.flush();
   });
-  const throttle = createAuthThrottle(config.authFailLimit);
-  registerSecurity(app, config, throttle);
+  // One failed-key throttle per surface: telephony keys apart from admin tokens (and sign-in).
+  const throttleOptions = { exempt: config.throttleExempt };
+  const adminThrottle = createAuthThrottle(config.authFailLimit, throttleOptions);
+  const telephonyThrottle = createAuthThrottle(config.authFailLimit, throttleOptions);
+  registerSecurity(app, config, adminThrottle);
   // While draining, every answer closes its connection. Node closes idle keep-alive connections once, when
   // the server stops listening; a connection busy at that moment would otherwise stay open after its
   // answer until the keep-alive timeout (72 s), holding the process past any stop deadline.
@@ -77,44 +106,27 @@ export async function buildApp({ config, db, logStream }: BuildOptions): Promise
     return payload;
   });
 
-  // One error handler for the admin API and everything outside /api: stable slugs, no internals on 5xx.
-  app.setErrorHandler((err: Error & { statusCode?: number; validation?: { instancePath: string; message?: string; params?: Record<string, unknown> }[] }, request, reply) => {
-    if (err instanceof AppError) return reply.code(err.status).send(errorBody(err.code, err.message, err.details));
-    if (err.validation) {
-      const details: Record<string, string> = {};
-      for (const v of err.validation) {
-        const missing = v.params?.missingProperty as string | undefined;
-        const extra = v.params?.additionalProperty as string | undefined;
-        const path = (v.instancePath.replace(/^\//, '').replace(/\//g, '.') || missing || extra || 'body');
-        details[missing && v.instancePath === '' ? missing : path] = extra ? `unknown property ${extra}` : (v.message ?? 'invalid');
-      }
-      return reply.code(400).send(errorBody('invalid_input', `invalid input: ${Object.entries(details).map(([k, v]) => `${k} ${v}`).join('; ')}`, details));
-    }
-    const status = err.statusCode ?? 500;
-    if (status === 413) return reply.code(413).send(errorBody('body_too_large', 'The request body is too large'));
-    if (status === 415) return reply.code(415).send(errorBody('unsupported_media_type', 'Unsupported content type'));
-    if (status >= 400 && status < 500) return reply.code(status).send(errorBody('invalid_input', err.message));
-    if (isDatabaseDown(err)) {
-      request.log.error({ err }, 'database unavailable');
-      return reply.code(503).send(errorBody('database_unavailable', 'The database is unavailable; try again shortly'));
-    }
-    request.log.error({ err }, 'request failed');
-    return reply.code(500).send(errorBody('internal', 'Internal error'));
+  // The one error handler: stable slugs, no internals on 5xx, the envelope on telephony paths.
+  app.setErrorHandler((err: Error & { statusCode?: number }, request, reply) => {
+    const p = problemOf(err);
+    if (p.log) request.log.error({ err }, p.log);
+    return sendError(request, reply, p.status, p.slug, p.message, p.details);
   });
 
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0]!;
-    if (path.startsWith(`${base}/api/`)) return envelopeReply(reply, 404, fail([TRANSPORT_CODE, 'Not found']));
-    return reply.code(404).send(errorBody('not_found', `No route ${request.method} ${path}`));
+    const match = telephony.of(request.raw);
+    const message = match === null ? `No route ${request.method} ${path}` : match.unserved ? telephony.unservedMessage : 'Not found';
+    return sendError(request, reply, 404, 'not_found', message);
   });
 
   const fieldNameCache = new Map<number, { at: number; names: Promise<ReadonlySet<string>> }>();
   const ctx = {
     config,
     db,
-    checkKey: createKeyChecker(config),
     lookup: createLookup(db),
     log: app.log,
+    warnings: createClientWarnings(app.log),
     fieldNames(projectId: number) {
       const hit = fieldNameCache.get(projectId);
       if (hit && Date.now() - hit.at < 10_000) return hit.names;
@@ -124,11 +136,15 @@ export async function buildApp({ config, db, logStream }: BuildOptions): Promise
       return names;
     },
   };
+  const pipeline = createPipeline({ ctx, checkKey: createKeyChecker(config), audit, throttle: telephonyThrottle, secrets: new Set(secretsOf(config)), log: app.log, draining: () => draining });
 
   // Before every route: the OpenAPI document is collected from the routes as they are registered.
   await app.register(swagger, openapiOptions(base));
-  await app.register(telephonyRoutes, { prefix: `${base}/api`, ctx, audit, throttle });
-  fastPath = createFastPath(base, { ctx, audit, throttle }, app.log, () => draining, config.trustProxy);
+  // The telephony API under every CRM_BASE_PATH prefix; documented once, under the first.
+  for (const prefix of config.basePaths) {
+    await app.register(telephonyRoutes, { prefix: `${prefix}/api`, pipeline, clientAddress, documented: prefix === base });
+  }
+  fastPath = createFastPath(pipeline, clientAddress, requestIds);
   await app.register(adminRoutes, { prefix: `${base}/admin/v1`, config, db });
   await app.register(docsRoutes, { prefix: base, base });
 
@@ -143,10 +159,4 @@ export async function buildApp({ config, db, logStream }: BuildOptions): Promise
   });
 
   return app;
-}
-
-/** Connection-level failures (the database is down or unreachable), as opposed to a bad query. */
-export function isDatabaseDown(err: unknown): boolean {
-  // The dialects' error shapes are named in one place, next to the driver code (db/dialect.ts).
-  return isConnectionFailure(err);
 }

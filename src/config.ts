@@ -27,8 +27,10 @@ export interface Config {
    * max_prepared_statements = 0, in transaction pooling: false.
    */
   readonly databasePreparedStatements: boolean;
-  /** Prefix before /api/… and /admin/… (CRM_BASE_PATH, e.g. /dev-6; default empty). */
+  /** Prefix before /api/… and /admin/… (CRM_BASE_PATH, e.g. /dev-6; default empty): the first one listed. */
   readonly basePath: string;
+  /** Every prefix the telephony API is served under (CRM_BASE_PATH, comma-separated, e.g. `,/dev-6`: both). */
+  readonly basePaths: readonly string[];
   /** Accepted keys per telephony endpoint (CRM_AUTHKEY_GET_DATA, …_SET_DATA, …_SET_STATUS, comma-separated). */
   readonly authkeys: Readonly<Record<Endpoint, readonly string[]>>;
   /** True for an endpoint whose keys are the seed's public defaults (not set explicitly). */
@@ -65,6 +67,10 @@ export interface Config {
    * feeds the failed-key throttle, the audit log and request logs.
    */
   readonly trustProxy: readonly string[];
+  /** Addresses/CIDR ranges never throttled for failed keys (CRM_THROTTLE_EXEMPT; failures are still logged and audited). */
+  readonly throttleExempt: readonly string[];
+  /** Charset of undeclared non-UTF-8 bytes in telephony queries and bodies (CRM_LEGACY_CHARSET, default windows-1255). */
+  readonly legacyCharset: string;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -103,13 +109,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const databasePoolSize = int('DATABASE_POOL_SIZE', 10, 1, 1000);
 
-  let basePath = str('CRM_BASE_PATH', '');
-  if (basePath !== '') {
-    basePath = '/' + basePath.replace(/^\/+|\/+$/g, '');
-    if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(basePath)) {
-      problems.push(`CRM_BASE_PATH=${JSON.stringify(basePath)} must be a path like /dev-6`);
+  // A list: `,/dev-6` serves the telephony API under both / and /dev-6 (telephony-api.md, Legacy realities).
+  const basePaths: string[] = [];
+  for (const raw of (env.CRM_BASE_PATH ?? '').split(',')) {
+    let p = raw.trim();
+    if (p !== '') {
+      p = '/' + p.replace(/^\/+|\/+$/g, '');
+      if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(p)) problems.push(`CRM_BASE_PATH=${JSON.stringify(p)} must be a path like /dev-6`);
     }
+    if (!basePaths.includes(p)) basePaths.push(p);
   }
+  const basePath = basePaths[0]!;
 
   const authkeys = {} as Record<Endpoint, readonly string[]>;
   const authkeysImplicit = {} as Record<Endpoint, boolean>;
@@ -160,6 +170,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push(`CRM_TRUST_PROXY=${JSON.stringify(trustProxy.join(','))} must list IP addresses or CIDR ranges (or loopback, linklocal, uniquelocal)`);
   }
 
+  const throttleExempt = Object.freeze(str('CRM_THROTTLE_EXEMPT', '').split(',').map((o) => o.trim()).filter(Boolean));
+  try {
+    proxyAddr.compile([...throttleExempt]);
+  } catch {
+    problems.push(`CRM_THROTTLE_EXEMPT=${JSON.stringify(throttleExempt.join(','))} must list IP addresses or CIDR ranges`);
+  }
+  const legacyCharset = str('CRM_LEGACY_CHARSET', 'windows-1255').toLowerCase();
+  try {
+    new TextDecoder(legacyCharset);
+  } catch {
+    problems.push(`CRM_LEGACY_CHARSET=${JSON.stringify(legacyCharset)} is not a charset this Node.js can decode (e.g. windows-1255, iso-8859-8)`);
+  }
+
   // The seed's keys are printed on a public page: they are accepted by default only on loopback.
   if (problems.length === 0 && !isLoopback(host)) {
     const implicit = (Object.keys(authkeysImplicit) as Endpoint[]).filter((e) => authkeysImplicit[e]);
@@ -180,6 +203,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databasePoolSize,
     databasePreparedStatements,
     basePath,
+    basePaths: Object.freeze(basePaths),
     authkeys: Object.freeze(authkeys),
     authkeysImplicit: Object.freeze(authkeysImplicit),
     adminToken,
@@ -194,6 +218,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     authFailLimit,
     trustProxy,
     corsOrigins,
+    throttleExempt,
+    legacyCharset,
   });
 }
 

@@ -4,24 +4,47 @@
 import type { FastifyServerOptions } from 'fastify';
 import type { DestinationStream } from 'pino';
 
-const SECRET_NAME = /authkey|token|password|secret|api[-_]?key/i;
+const SECRET_NAME = /authkey|token|password|passwd|secret|api[-_ ]?key|cookie|session/i;
 
-/** The URL with the value of every secret-looking query parameter replaced (names decoded as PHP would). */
-export function redactUrl(url: string): string {
+/** Every %XX escape decoded (any case), twice for double encoding; a malformed escape stays as written. */
+function decodeLoose(s: string): string {
+  let out = s.replace(/\+/g, ' ');
+  for (let i = 0; i < 2 && out.includes('%'); i++) {
+    out = out.replace(/(?:%[0-9a-f]{2})+/gi, (m) => {
+      try {
+        return decodeURIComponent(m);
+      } catch {
+        return Buffer.from(m.replace(/%/g, ''), 'hex').toString('latin1');
+      }
+    });
+  }
+  return out;
+}
+
+/**
+ * The URL with every secret replaced: the value of every secret-looking parameter (its name judged
+ * decoded, in any spelling: `auth%6Bey`, `AUTHKEY`), every value and path segment that holds a
+ * configured secret (`secrets`) in any spelling (lower-case `%5f`, fully percent-encoded, under any
+ * parameter name), decoded as PHP would.
+ */
+export function redactUrl(url: string, secrets: readonly string[] = []): string {
+  const keys = secrets.filter((k) => k.length >= 6);
+  const holdsSecret = (raw: string) => {
+    if (keys.length === 0) return false;
+    const decoded = decodeLoose(raw);
+    return keys.some((k) => decoded.includes(k));
+  };
   const q = url.indexOf('?');
-  if (q === -1) return url;
+  const rawPath = q === -1 ? url : url.slice(0, q);
+  const path = keys.length === 0 ? rawPath : rawPath.split('/').map((seg) => (holdsSecret(seg) ? '[REDACTED]' : seg)).join('/');
+  if (q === -1) return path;
   const pairs = url.slice(q + 1).split('&').map((pair) => {
     const eq = pair.indexOf('=');
     const rawName = eq === -1 ? pair : pair.slice(0, eq);
-    let name = rawName;
-    try {
-      name = decodeURIComponent(rawName.replace(/\+/g, ' '));
-    } catch {
-      // A malformed escape: judge by the raw name.
-    }
-    return SECRET_NAME.test(name) ? `${rawName}=[REDACTED]` : pair;
+    if (SECRET_NAME.test(decodeLoose(rawName)) || holdsSecret(pair)) return `${holdsSecret(rawName) ? '[REDACTED]' : rawName}=[REDACTED]`;
+    return pair;
   });
-  return `${url.slice(0, q)}?${pairs.join('&')}`;
+  return `${path}?${pairs.join('&')}`;
 }
 
 /**
@@ -39,6 +62,13 @@ export function secretScrubber(secrets: readonly string[]): ((line: string) => s
     forms.add(encodeURIComponent(s));
     forms.add(new URLSearchParams({ k: s }).toString().slice(2));
     forms.add(JSON.stringify(encodeURIComponent(s)).slice(1, -1));
+    // Every byte escaped, in either case, and escapes in lower case (`%5f`).
+    const every = [...Buffer.from(s, 'utf8')].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('');
+    forms.add(every);
+    forms.add(every.toUpperCase());
+    forms.add(encodeURIComponent(s).replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()));
+    forms.add(s.replace(/_/g, '%5f'));
+    forms.add(s.replace(/_/g, '%5F'));
   }
   if (forms.size === 0) return undefined;
   // Longest first, so that a secret containing another is replaced whole.
@@ -62,7 +92,7 @@ export function loggerOptions(level: string, stream?: DestinationStream, secrets
     },
     serializers: {
       req(req: { method: string; url: string; ip?: string; socket?: { remoteAddress?: string } }) {
-        return { method: req.method, url: redactUrl(req.url), remoteAddress: req.ip ?? req.socket?.remoteAddress };
+        return { method: req.method, url: redactUrl(req.url, secrets), remoteAddress: req.ip ?? req.socket?.remoteAddress };
       },
     },
   };

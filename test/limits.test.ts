@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { dialects, setup, seedProject, tel, adminHeaders, KEYS, type Harness } from './helpers.ts';
 import { MAX_NAME_LENGTH, MAX_PARAMS, MAX_VALUE_BYTES } from '../src/telephony/limits.ts';
-import { MAX_OUT_FIELDS } from '../src/telephony/get-data.ts';
+import { MAX_OUT_FIELDS } from '../src/telephony/out.ts';
 
 const BODY_LIMIT = 200_000;
 
@@ -190,12 +190,10 @@ for (const dialect of dialects()) {
       assert.equal(ok.statusCode, 200);
     });
 
-    test('malformed bodies and unknown content types keep the envelope with code 7', async () => {
+    test('malformed bodies of a parsed type and compressed bodies keep the envelope with code 7', async () => {
       const cases: { type: string; payload: string; status: number }[] = [
         { type: 'application/json', payload: '{"authkey": ', status: 400 },
         { type: 'application/json', payload: '[1,2]', status: 400 },
-        { type: 'text/plain', payload: 'authkey=x', status: 415 },
-        { type: 'application/xml', payload: '<a/>', status: 415 },
         { type: 'multipart/form-data', payload: 'no boundary', status: 400 },
         { type: 'multipart/form-data; boundary=XyZ', payload: '--XyZ\r\nContent-Disposition: form-data; name="a"\r\n\r\ntruncated', status: 400 },
         { type: 'multipart/form-data; boundary=XyZ', payload: '--XyZ\r\nContent-Disposition: form-data; name="f"; filename="a.txt"\r\n\r\nhi\r\n--XyZ--\r\n', status: 400 },

@@ -57,8 +57,8 @@ for (const dialect of dialects()) {
     test('SIGTERM drains in-flight set_status requests to success, refuses new connections and exits 0', { timeout: 180_000 }, async () => {
       const db = await freshDatabase(dialect === 'postgres' ? process.env.TEST_DATABASE_URL : undefined);
       const port = await freePort();
-      // info: "incoming request" lines tell when every request has reached its handler.
-      const server = await startServer(db.url, port, { LOG_LEVEL: 'info' });
+      // debug: "incoming request" lines tell when every request has reached its handler.
+      const server = await startServer(db.url, port, { LOG_LEVEL: 'debug' });
       try {
         const seeded = await seed(server.base, 1);
         const assignId = seeded.targets[0]!.assignId;

@@ -1,7 +1,7 @@
 // Failed-authentication throttling per client address (CRM_AUTH_FAIL_LIMIT failures per minute).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createAuthThrottle, keyOf } from '../src/auth-throttle.ts';
+import { createAuthThrottle, keyOf } from '../src/http/throttle.ts';
 import { dialects, setup, seedProject, adminHeaders, KEYS, type Harness } from './helpers.ts';
 
 describe('the sliding window', () => {
@@ -126,9 +126,9 @@ for (const dialect of dialects()) {
       assert.equal((await adminGet('10.2.0.2', adminHeaders.authorization.slice(7))).statusCode, 200);
     });
 
-    test('failures on either API count against the same address', async () => {
+    test('failures of one API do not throttle the other: telephony keys and admin tokens are counted apart', async () => {
       for (let i = 0; i < 3; i++) await setStatus('10.3.0.1', 'wrong');
-      assert.equal((await adminGet('10.3.0.1', adminHeaders.authorization.slice(7))).statusCode, 429);
+      assert.equal((await adminGet('10.3.0.1', adminHeaders.authorization.slice(7))).statusCode, 200);
     });
 
     test('health and docs paths are never throttled', async () => {

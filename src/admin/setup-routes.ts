@@ -8,9 +8,6 @@ import type { AdminDeps } from './index.ts';
 import * as S from './schemas.ts';
 import * as wire from './wire.ts';
 
-// pageOf lives in paging.ts; re-exported for routes written against this module.
-export { pageOf } from './paging.ts';
-
 export async function setupRoutes(app: FastifyInstance, { db, config }: AdminDeps) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['setup'];

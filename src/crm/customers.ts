@@ -206,11 +206,6 @@ async function indexValues(trx: Q, projectId: number, customerId: number, change
   }
 }
 
-/** Customers of a project holding this normalized phone in any phone-type field. */
-export function customerIdsByPhone(q: Q, projectId: number, phone: string) {
-  return q.selectFrom('customer_phones').select('customer_id').distinct().where('project_id', '=', projectId).where('phone', '=', phone);
-}
-
 export async function getCustomerRow(q: Q, id: number): Promise<CustomerRow | undefined> {
   return q.selectFrom('customers').selectAll().where('id', '=', id).executeTakeFirst();
 }

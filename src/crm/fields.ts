@@ -4,6 +4,7 @@ import type { FieldRow, FieldType } from '../db/schema.ts';
 import { advanceIdSequence, isUniqueViolation } from '../db/dialect.ts';
 import { conflict, invalid } from '../errors.ts';
 import { normalizePhone, type CountryCode } from '../phone.ts';
+import { SPECIAL_OUT } from './special-out.ts';
 
 export const FIELD_TYPES: readonly FieldType[] = ['text', 'phone', 'email', 'number', 'date', 'select'];
 
@@ -52,11 +53,6 @@ export interface FieldInput {
 export const RESERVED_PARAMS: ReadonlySet<string> = new Set([
   'authkey', 'repository_assign_id', 'project_id', 'worker_id', 'phone', 'did', 'group_id', 'repository_id',
   'site_id', 'status_id', 'notes', 'call_id',
-]);
-/** get_data's special out names; a field of the same name would be shadowed. */
-export const SPECIAL_OUT = new Set([
-  'uid', 'repository_assign_id', 'repository_id', 'repository_name', 'last_status', 'last_status_id', 'last_call',
-  'last_notes', 'project_id', 'group_id', 'site_id', 'worker_id',
 ]);
 /** Columns the export/import format uses for itself. */
 const IMPORT_COLUMNS = new Set(['id', 'status_id', 'repository_assign_id']);

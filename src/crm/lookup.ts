@@ -5,22 +5,11 @@ import { sql } from 'kysely';
 import type { Db, Q } from '../db/connect.ts';
 import { prepareRead, slot, type PreparedRead } from '../db/prepared.ts';
 import { listFields, type Field } from './fields.ts';
+import type { AssignFacts } from './special-out.ts';
 
-export interface AssignView {
-  id: number;
-  project_id: number;
-  repository_id: number;
-  repository_name: string;
-  customer_id: number;
+/** An assign as get_data reads it; group_id/site_id are the assign's own, else its repository's. */
+export interface AssignView extends AssignFacts {
   data: string;
-  /** the assign's own group/site, else its repository's */
-  group_id: number | null;
-  site_id: number | null;
-  worker_id: number | null;
-  status_id: number | null;
-  status_name: string | null;
-  last_call_at: number | null;
-  last_notes: string | null;
   activity_at: number;
 }
 

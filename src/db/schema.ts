@@ -192,4 +192,3 @@ export type ProjectRow = Selectable<ProjectsTable>;
 export type FieldRow = Selectable<FieldsTable>;
 export type CustomerRow = Selectable<CustomersTable>;
 export type AssignRow = Selectable<AssignsTable>;
-export type HistoryInsert = Insertable<HistoryTable>;

@@ -1,6 +1,6 @@
 // get_data.php: who is calling this number, in this campaign? Runs inside every live call.
 import { parseData } from '../crm/customers.ts';
-import { SPECIAL_OUT } from '../crm/fields.ts';
+import { SPECIAL_OUT } from '../crm/special-out.ts';
 import type { AssignView } from '../crm/lookup.ts';
 import { GET_DATA, fail, success } from './codes.ts';
 import type { Handler, TelephonyContext } from './context.ts';
@@ -8,32 +8,24 @@ import { legacyDateTime } from './legacy-time.ts';
 import { parseId, type Params } from './params.ts';
 import { findCallerAssigns, hasDid, readFilters, resolveProject } from './target.ts';
 
-/** Most names one `out` may list; more is a client bug, not a call flow. */
-export const MAX_OUT_FIELDS = 200;
 /** Most ids one by-assign request may list. */
 export const MAX_ASSIGN_IDS = 100;
 
-export const getData: Handler = async (ctx, p, apiKeyHeader) => {
-  const key = ctx.checkKey('get_data', p.get('authkey') ?? apiKeyHeader);
-  if (!key.ok) return { envelope: fail(GET_DATA.auth) };
-  const keyId = key.keyId;
-
+export const getData: Handler = async (ctx, { params: p, out }) => {
   if (p.get('repository_assign_id') !== undefined) {
-    const out = parseOut(p.get('out'));
-    if (!out) return { envelope: fail(GET_DATA.out), keyId };
-    return { envelope: await byAssign(ctx, p, out), keyId };
+    if (!out) return { envelope: fail(GET_DATA.out) };
+    return { envelope: await byAssign(ctx, p, out) };
   }
 
-  if (!hasDid(ctx, p)) return { envelope: fail(GET_DATA.did), keyId };
-  if (p.get('phone') === undefined) return { envelope: fail(GET_DATA.phone), keyId };
-  const out = parseOut(p.get('out'));
-  if (!out) return { envelope: fail(GET_DATA.out), keyId };
+  if (!hasDid(ctx, p)) return { envelope: fail(GET_DATA.did) };
+  if (p.get('phone') === undefined) return { envelope: fail(GET_DATA.phone) };
+  if (!out) return { envelope: fail(GET_DATA.out) };
   const project = await resolveProject(ctx, p);
-  if (!project.ok) return { envelope: fail(GET_DATA.project, project.message), keyId };
+  if (!project.ok) return { envelope: fail(GET_DATA.project, project.message) };
 
   const rows = await findCallerAssigns(ctx, project.projectId, p);
   warnUnknownOut(ctx, project.projectId, out);
-  return { envelope: success(rows.map((r) => render(r, out, ctx.config.timezone))), keyId, projectId: project.projectId };
+  return { envelope: success(rows.map((r) => render(r, out, ctx.config.timezone))), projectId: project.projectId };
 };
 
 async function byAssign(ctx: TelephonyContext, p: Params, out: string[]) {
@@ -70,43 +62,6 @@ async function byAssign(ctx: TelephonyContext, p: Params, out: string[]) {
   return success(rows.map((r) => render(r, out, ctx.config.timezone)));
 }
 
-/** `out` names, trimmed, each once, in order; undefined when none is given. */
-function parseOut(raw: string | undefined): string[] | undefined {
-  if (raw === undefined) return undefined;
-  const names: string[] = [];
-  const seen = new Set<string>(['uid']);
-  let any = false;
-  for (const part of raw.split(',')) {
-    const n = part.trim();
-    if (n === '') continue;
-    any = true;
-    if (seen.has(n)) continue;
-    seen.add(n);
-    names.push(n);
-    if (names.length >= MAX_OUT_FIELDS) break;
-  }
-  return any ? names : undefined;
-}
-
-const str = (v: number | null) => (v === null ? null : String(v));
-
-function special(r: AssignView, name: string, tz: string): string | null | undefined {
-  switch (name) {
-    case 'repository_assign_id': return String(r.id);
-    case 'repository_id': return String(r.repository_id);
-    case 'repository_name': return r.repository_name;
-    case 'last_status': return r.status_name;
-    case 'last_status_id': return str(r.status_id);
-    case 'last_call': return r.last_call_at === null ? null : legacyDateTime(r.last_call_at, tz);
-    case 'last_notes': return r.last_notes;
-    case 'project_id': return String(r.project_id);
-    case 'group_id': return str(r.group_id);
-    case 'site_id': return str(r.site_id);
-    case 'worker_id': return str(r.worker_id);
-    default: return undefined;
-  }
-}
-
 /**
  * One answer row: `uid` first, then each `out` name in order. Values are strings or null, as the PHP
  * stack returned them. A name that is neither special nor a field answers null: a renamed field must
@@ -114,32 +69,28 @@ function special(r: AssignView, name: string, tz: string): string | null | undef
  */
 function render(r: AssignView, out: string[], tz: string): Record<string, string | null> {
   const data = parseData(r.data);
+  const dateTime = (ms: number) => legacyDateTime(ms, tz);
   const row: Record<string, string | null> = Object.create(null);
   row.uid = String(r.customer_id);
   for (const name of out) {
-    const s = special(r, name, tz);
-    row[name] = s !== undefined ? s : Object.hasOwn(data, name) ? data[name]! : null;
+    const special = SPECIAL_OUT.get(name);
+    row[name] = special ? special(r, dateTime) : Object.hasOwn(data, name) ? data[name]! : null;
   }
   return row;
 }
 
-/** Unknown out names are logged (at most once per project and name per app), never an error. */
+/**
+ * Unknown out names are logged, never an error; the client decides how many, so the lines are
+ * rate-limited per project and name and overall (http/client-warnings.ts).
+ */
 function warnUnknownOut(ctx: TelephonyContext, projectId: number, out: string[]) {
-  const warned = warnedByApp.get(ctx) ?? new Set<string>();
-  warnedByApp.set(ctx, warned);
   void ctx.fieldNames(projectId).then(
     (names) => {
       for (const n of out) {
         if (names.has(n) || SPECIAL_OUT.has(n)) continue;
-        const k = `${projectId}\u0000${n}`;
-        if (warned.has(k)) continue;
-        if (warned.size > 10_000) warned.clear();
-        warned.add(k);
-        ctx.log.warn({ project_id: projectId, out: n.slice(0, 100) }, 'get_data out names an unknown field; answered null');
+        ctx.warnings.warn(`out\u0000${projectId}\u0000${n}`, { project_id: projectId, out: n.slice(0, 100) }, 'get_data out names an unknown field; answered null');
       }
     },
     () => undefined,
   );
 }
-/** Per app, not per process: two apps in one process (tests, the CLI beside a server) each warn. */
-const warnedByApp = new WeakMap<TelephonyContext, Set<string>>();

@@ -2,7 +2,8 @@
 // transport code (7), an HTTP 4xx and a message naming the limit (telephony-api.md, Transport): legacy
 // clients parse every answer as the envelope, so even a refusal keeps it.
 import type { Endpoint } from '../config.ts';
-import { MAX_OUT_FIELDS } from './get-data.ts';
+import { parseOut } from './out.ts';
+import { TransportRefusal } from './refusal.ts';
 import type { Params } from './params.ts';
 
 /** Most parameters one request may carry (query and body together, repeated names counted once). */
@@ -12,15 +13,6 @@ export const MAX_VALUE_BYTES = 64 * 1024;
 /** Longest parameter name: field display_names are at most 64 characters. */
 export const MAX_NAME_LENGTH = 256;
 
-/** A request refused before its parameters are used; the telephony error handler answers it. */
-export class TransportRefusal extends Error {
-  constructor(
-    readonly statusCode: number,
-    readonly publicMessage: string,
-  ) {
-    super(publicMessage);
-  }
-}
 
 const shown = (name: string) => JSON.stringify(name.length > 64 ? `${name.slice(0, 64)}…` : name);
 
@@ -28,8 +20,11 @@ export function tooLong(name: string) {
   return new TransportRefusal(400, `Parameter ${shown(name)} is longer than ${MAX_VALUE_BYTES} bytes`);
 }
 
-/** Throws a TransportRefusal when the merged parameters exceed a limit. */
-export function checkParams(p: Params, endpoint: Endpoint): void {
+/**
+ * Throws a TransportRefusal when the merged parameters exceed a limit. Returns get_data's `out` names,
+ * read here once (the limit on their number is one of the request's limits).
+ */
+export function checkParams(p: Params, endpoint: Endpoint): string[] | undefined {
   const names = p.names();
   if (names.length > MAX_PARAMS) throw new TransportRefusal(400, `More than ${MAX_PARAMS} parameters`);
   for (const name of names) {
@@ -38,11 +33,7 @@ export function checkParams(p: Params, endpoint: Endpoint): void {
     // Cheap first: a UTF-8 byte is at least one UTF-16 unit and at most three.
     if (value.length * 3 > MAX_VALUE_BYTES && Buffer.byteLength(value) > MAX_VALUE_BYTES) throw tooLong(name);
   }
-  if (endpoint === 'get_data') {
-    // Counted as get_data reads them: trimmed, each once, uid implied.
-    const out = new Set((p.get('out') ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '' && s !== 'uid'));
-    if (out.size > MAX_OUT_FIELDS) throw new TransportRefusal(400, `More than ${MAX_OUT_FIELDS} names in out`);
-  }
+  return endpoint === 'get_data' ? parseOut(p.get('out')) : undefined;
 }
 
 /**

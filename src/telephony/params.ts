@@ -40,10 +40,6 @@ export class Params {
   }
 }
 
-export function addSearchParams(p: Params, search: URLSearchParams) {
-  for (const [k, v] of search) p.set(k, v);
-}
-
 /** A JSON body: an object whose scalar values are parameters. */
 export function addJsonObject(p: Params, body: Record<string, unknown>) {
   for (const [k, v] of Object.entries(body)) {
@@ -52,12 +48,6 @@ export function addJsonObject(p: Params, body: Record<string, unknown>) {
     else if (v === null) p.set(k, '');
     else p.setMalformed(k);
   }
-}
-
-/** The query string of a raw URL, parsed like a form body. */
-export function queryOf(url: string): URLSearchParams {
-  const i = url.indexOf('?');
-  return new URLSearchParams(i === -1 ? '' : url.slice(i + 1));
 }
 
 /** A positive integer id, or undefined for anything else ("12abc", "-1", "1.5", overlong). */

@@ -7,15 +7,13 @@ import { SET_DATA, STATUS_SET, fail, success, type Envelope } from './codes.ts';
 import type { Handler } from './context.ts';
 import { parseId } from './params.ts';
 import { findCallerAssigns, resolveProject } from './target.ts';
-import { Refusal, answerOfRetry, auditWorker, callIdOf, claimRetry, requestHash, storeRetryAnswer, type RetryKey } from './write-support.ts';
+import { Refusal, answerOfRetry, auditWorker, callIdOf, claimRetry, hasNul, notesOf, requestHash, storeRetryAnswer, type RetryKey } from './write-support.ts';
 
 const NOT_HASHED = new Set(['authkey', 'call_id']);
+/** Our extension parameters: a form field of the same name in the assign's project wins over them. */
+const EXTENSIONS: ReadonlySet<string> = new Set(['notes', 'call_id']);
 
-export const setData: Handler = async (ctx, p, apiKeyHeader) => {
-  const key = ctx.checkKey('set_data', p.get('authkey') ?? apiKeyHeader);
-  if (!key.ok) return { envelope: fail(SET_DATA.auth) };
-  const keyId = key.keyId;
-
+export const setData: Handler = async (ctx, { params: p }) => {
   const byAssign = p.get('repository_assign_id') !== undefined;
   if (!byAssign) {
     // phone, did and (project_id or worker_id); with CRM_DID_OPTIONAL a registered DID may stand for the
@@ -24,48 +22,57 @@ export const setData: Handler = async (ctx, p, apiKeyHeader) => {
     const didGiven = p.get('did') !== undefined;
     const lookupOk = ctx.config.didOptional ? didGiven || projectGiven : didGiven && projectGiven;
     if (p.get('phone') === undefined || !lookupOk) {
-      return { envelope: fail(SET_DATA.missingAssign), keyId };
+      return { envelope: fail(SET_DATA.missingAssign) };
     }
   }
 
   // Every parameter that is not reserved is a field update. In by-assign mode `phone` is not a lookup
-  // key, so it is a field update when the project has such a field (telephony-api.md).
-  const fieldParams = p.names().filter((n) => !RESERVED_PARAMS.has(n) || (byAssign && n === 'phone'));
+  // key, so it is a field update when the project has such a field; `notes` and `call_id`, our
+  // extensions, are field updates when the project has such a field (telephony-api.md, Legacy realities).
+  const candidates = p.names().filter((n) => !RESERVED_PARAMS.has(n) || (byAssign && n === 'phone') || EXTENSIONS.has(n));
   const statusParam = p.get('status_id');
-  // Code 7 is checked right after 2, before any database read.
-  if (fieldParams.length === 0 && statusParam === undefined) return { envelope: fail(SET_DATA.noFields), keyId };
+  // Code 7 is checked right after 2, before any database read (and again once the project's fields are
+  // known, when the only candidates were extensions that are not fields).
+  if (candidates.length === 0 && statusParam === undefined) return { envelope: fail(SET_DATA.noFields) };
+  // Only extension parameters: a field update only if the assign's project has such a field, so where no
+  // assign (no project) is found the answer stays 7, as it was before any database read.
+  const onlyExtensions = statusParam === undefined && candidates.every((n) => EXTENSIONS.has(n));
+  const notFound = (code: typeof SET_DATA.invalidAssign | typeof SET_DATA.noValid) => fail(onlyExtensions ? SET_DATA.noFields : code);
 
   let assignId: number;
   if (byAssign) {
     const id = parseId(p.get('repository_assign_id'));
-    if (id === undefined) return { envelope: fail(SET_DATA.invalidAssign), keyId };
+    if (id === undefined) return { envelope: notFound(SET_DATA.invalidAssign) };
     assignId = id;
   } else {
     const project = await resolveProject(ctx, p);
-    if (!project.ok) return { envelope: fail(SET_DATA.noValid, project.message), keyId };
+    if (!project.ok) return { envelope: onlyExtensions ? fail(SET_DATA.noFields) : fail(SET_DATA.noValid, project.message) };
     const [first] = await findCallerAssigns(ctx, project.projectId, p, 1);
-    if (!first) return { envelope: fail(SET_DATA.noValid), keyId, projectId: project.projectId };
+    if (!first) return { envelope: notFound(SET_DATA.noValid), projectId: project.projectId };
     assignId = first.id;
   }
 
   const workerId = auditWorker(p);
-  const callId = callIdOf(p);
-  const notes = p.get('notes') ?? null;
   let retry: RetryKey | undefined;
   let projectId: number | null = null;
 
   try {
     const envelope = await ctx.db.write(async (trx): Promise<Envelope> => {
       const assign = await lockAssign(trx, assignId);
-      if (!assign) throw new Refusal(byAssign ? fail(SET_DATA.invalidAssign) : fail(SET_DATA.noValid));
+      if (!assign) throw new Refusal(notFound(byAssign ? SET_DATA.invalidAssign : SET_DATA.noValid));
       projectId = assign.project_id;
+      // A name holding U+0000 cannot be a field's (and must not reach the database): an unknown field.
+      const byName = await ctx.lookup.fieldsByName(assign.project_id, candidates.filter((n) => !hasNul(n)), trx);
+      const fieldParams = candidates.filter((n) => !EXTENSIONS.has(n) || byName.has(n));
+      if (fieldParams.length === 0 && statusParam === undefined) throw new Refusal(fail(SET_DATA.noFields));
+      const callId = byName.has('call_id') ? null : callIdOf(p);
+      const notes = byName.has('notes') ? null : notesOf(p);
       if (callId !== null) {
         retry = { endpoint: 'set_data', call_id: callId, assign_id: assign.id, request_hash: requestHash(p, NOT_HASHED) };
         const prior = await claimRetry(trx, retry, assign.project_id);
         if (prior) return prior;
       }
 
-      const byName = await ctx.lookup.fieldsByName(assign.project_id, fieldParams, trx);
       // Keyed by client-given names: a null prototype keeps a parameter named __proto__ an ordinary key.
       const errors: Record<string, string> = Object.create(null);
       const changes: Change[] = [];
@@ -75,7 +82,12 @@ export const setData: Handler = async (ctx, p, apiKeyHeader) => {
           if (name !== 'phone') errors[name] = 'Unknown field';
           continue;
         }
-        const v = p.malformed.has(name) ? ({ ok: false, reason: 'not a text value' } as const) : validateValue(field, p.raw(name)!);
+        const raw = p.raw(name)!;
+        const v = p.malformed.has(name) ? ({ ok: false, reason: 'not a text value' } as const)
+          : hasNul(raw) ? ({ ok: false, reason: 'contains a NUL character (U+0000)' } as const)
+          // Bytes that were text in no accepted charset (charset.ts): refused, never stored as U+FFFD.
+          : raw.includes('\uFFFD') ? ({ ok: false, reason: 'not valid text (bytes in no accepted charset)' } as const)
+          : validateValue(field, raw);
         if (v.ok) changes.push({ field, value: v.value });
         else errors[name] = v.reason;
       }
@@ -116,15 +128,15 @@ export const setData: Handler = async (ctx, p, apiKeyHeader) => {
       if (retry) await storeRetryAnswer(trx, retry, answer);
       return answer;
     });
-    return { envelope, keyId, assignId, projectId };
+    return { envelope, assignId, projectId };
   } catch (err) {
-    if (err instanceof Refusal) return { envelope: err.envelope, keyId, assignId, projectId };
+    if (err instanceof Refusal) return { envelope: err.envelope, assignId, projectId };
     if (err instanceof DuplicateUniqueError) {
-      return { envelope: fail(SET_DATA.duplicate, `${SET_DATA.duplicate[1]}: ${err.field}`), keyId, assignId, projectId };
+      return { envelope: fail(SET_DATA.duplicate, `${SET_DATA.duplicate[1]}: ${err.field}`), assignId, projectId };
     }
     const earlier = await answerOfRetry(ctx.db.q, err, retry).catch(() => undefined);
-    if (earlier) return { envelope: earlier, keyId, assignId, projectId };
+    if (earlier) return { envelope: earlier, assignId, projectId };
     ctx.log.error({ err }, 'set_data failed');
-    return { envelope: fail(SET_DATA.updateFailed), keyId, assignId, projectId };
+    return { envelope: fail(SET_DATA.updateFailed), assignId, projectId };
   }
 };

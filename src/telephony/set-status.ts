@@ -3,26 +3,22 @@ import { lockAssign, recordCall } from '../crm/assigns.ts';
 import { SET_STATUS, STATUS_SET, fail, success, type Envelope } from './codes.ts';
 import type { Handler } from './context.ts';
 import { parseId } from './params.ts';
-import { Refusal, answerOfRetry, auditWorker, callIdOf, claimRetry, requestHash, storeRetryAnswer, type RetryKey } from './write-support.ts';
+import { Refusal, answerOfRetry, auditWorker, callIdOf, claimRetry, notesOf, requestHash, storeRetryAnswer, type RetryKey } from './write-support.ts';
 
 const NOT_HASHED = new Set(['authkey', 'call_id']);
 
-export const setStatus: Handler = async (ctx, p, apiKeyHeader) => {
-  const key = ctx.checkKey('set_status', p.get('authkey') ?? apiKeyHeader);
-  if (!key.ok) return { envelope: fail(SET_STATUS.auth) };
-  const keyId = key.keyId;
-
+export const setStatus: Handler = async (ctx, { params: p }) => {
   const assignParam = p.get('repository_assign_id');
-  if (assignParam === undefined) return { envelope: fail(SET_STATUS.missingAssign), keyId };
+  if (assignParam === undefined) return { envelope: fail(SET_STATUS.missingAssign) };
   const assignId = parseId(assignParam);
-  if (assignId === undefined) return { envelope: fail(SET_STATUS.invalidAssign), keyId };
+  if (assignId === undefined) return { envelope: fail(SET_STATUS.invalidAssign) };
   const statusParam = p.get('status_id');
 
   // A worker_id that is not a registered worker is still recorded as given: an audit field must not
   // make a disposition fail (telephony-api.md).
   const workerId = auditWorker(p);
   const callId = callIdOf(p);
-  const notes = p.get('notes') ?? null;
+  const notes = notesOf(p);
   let retry: RetryKey | undefined;
   let projectId: number | null = null;
 
@@ -51,12 +47,12 @@ export const setStatus: Handler = async (ctx, p, apiKeyHeader) => {
       if (retry) await storeRetryAnswer(trx, retry, answer);
       return answer;
     });
-    return { envelope, keyId, assignId, projectId };
+    return { envelope, assignId, projectId };
   } catch (err) {
-    if (err instanceof Refusal) return { envelope: err.envelope, keyId, assignId, projectId };
+    if (err instanceof Refusal) return { envelope: err.envelope, assignId, projectId };
     const earlier = await answerOfRetry(ctx.db.q, err, retry).catch(() => undefined);
-    if (earlier) return { envelope: earlier, keyId, assignId, projectId };
+    if (earlier) return { envelope: earlier, assignId, projectId };
     ctx.log.error({ err }, 'set_status failed');
-    return { envelope: fail(SET_STATUS.failed), keyId, assignId, projectId };
+    return { envelope: fail(SET_STATUS.failed), assignId, projectId };
   }
 };

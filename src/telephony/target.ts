@@ -4,7 +4,7 @@ import type { AssignView, Filters } from '../crm/lookup.ts';
 import type { TelephonyContext } from './context.ts';
 import { parseId, type Params } from './params.ts';
 
-export type ProjectResolution = { ok: true; projectId: number } | { ok: false; missing: boolean; message?: string };
+export type ProjectResolution = { ok: true; projectId: number } | { ok: false; message?: string };
 
 /**
  * The project is project_id if given, else the project of worker_id (which does not filter rows).
@@ -17,21 +17,21 @@ export async function resolveProject(ctx: TelephonyContext, p: Params): Promise<
   if (projectParam !== undefined) {
     const id = parseId(projectParam);
     if (id !== undefined && (await lookup.projectExists(id))) return { ok: true, projectId: id };
-    return { ok: false, missing: false, message: `Unknown project_id: ${projectParam}` };
+    return { ok: false, message: `Unknown project_id: ${projectParam}` };
   }
   if (workerParam !== undefined) {
     const id = parseId(workerParam);
     const projectId = id === undefined ? undefined : await lookup.workerProject(id);
     if (projectId !== undefined) return { ok: true, projectId };
-    return { ok: false, missing: false, message: `Unknown worker_id: ${workerParam}` };
+    return { ok: false, message: `Unknown worker_id: ${workerParam}` };
   }
   const did = p.get('did');
   if (ctx.config.didOptional && did !== undefined) {
     const projects = await lookup.didProjects(normalizePhone(did, ctx.config.defaultCountry));
     if (projects.length === 1) return { ok: true, projectId: projects[0]! };
-    return { ok: false, missing: false, message: `DID ${did} is not registered to exactly one project; give project_id or worker_id` };
+    return { ok: false, message: `DID ${did} is not registered to exactly one project; give project_id or worker_id` };
   }
-  return { ok: false, missing: true };
+  return { ok: false };
 }
 
 /** True when the request carries what a by-phone lookup needs besides the project (did per the DID rule). */

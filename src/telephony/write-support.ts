@@ -25,14 +25,39 @@ export interface RetryKey {
 /** The longest call_id kept; longer ids are cut (they are opaque to us and only compared). */
 const MAX_CALL_ID = 200;
 
+export const hasNul = (s: string) => s.includes('\u0000');
+/**
+ * U+0000 never reaches the database (PostgreSQL cannot store it, SQLite can: both must behave alike).
+ * In notes, call_id and worker_id it is dropped from the text (telephony-api.md, Legacy realities).
+ */
+const withoutNul = (s: string | undefined) => (s === undefined || !hasNul(s) ? s : s.replace(/\u0000/g, '').trim() || undefined);
+
 export function callIdOf(p: Params): string | null {
-  const v = p.get('call_id');
+  const v = withoutNul(p.get('call_id'));
   return v === undefined ? null : v.slice(0, MAX_CALL_ID);
+}
+
+export function notesOf(p: Params): string | null {
+  return withoutNul(p.get('notes')) ?? null;
 }
 
 /** worker_id as the dialer sent it, for history and call events; a non-id value is not kept. */
 export function auditWorker(p: Params): number | null {
-  return parseId(p.get('worker_id')) ?? null;
+  return parseId(withoutNul(p.get('worker_id'))) ?? null;
+}
+
+/** What an agent number looks like: a worker id, or a dialer's own short agent code ("agent-7"). */
+const WORKER_TEXT = /^[A-Za-z0-9._-]{1,32}$/;
+
+/**
+ * worker_id for the audit log, recorded as given when it looks like an agent number (an unregistered
+ * agent number is still audit information: telephony-api.md), else 'invalid': a key or token pasted into
+ * the wrong parameter, or any other text, is never stored. Null when none was given.
+ */
+export function auditWorkerText(p: Params, isSecret: (s: string) => boolean): string | null {
+  const v = withoutNul(p.get('worker_id'));
+  if (v === undefined) return null;
+  return WORKER_TEXT.test(v) && !isSecret(v) ? v : 'invalid';
 }
 
 /** "Same changes": every parameter except the key and the transport details, in a stable order. */

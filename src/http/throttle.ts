@@ -6,7 +6,12 @@
 // A sliding window approximated by two fixed windows per address (the previous window's count weighted
 // by how much of it still overlaps the last minute): O(1) memory per address whatever the limit.
 // State is per process: behind N instances (or CRM_WORKERS=N) an address may fail N × limit times.
+// Each surface has its own throttle (app.ts: telephony keys; admin tokens and sign-in), so an IVR with a
+// wrong key does not lock its address out of the admin API, nor the reverse. Exempt addresses
+// (CRM_THROTTLE_EXEMPT: a call center's PBX behind one NAT address) are never refused; their failures
+// are still answered code 1 / 401 and audited, just not counted.
 import { isIP } from 'node:net';
+import proxyAddr from '@fastify/proxy-addr';
 
 export interface AuthThrottle {
   /** Milliseconds until `ip` may try again, or 0 when it is not throttled. */
@@ -25,11 +30,13 @@ interface Window {
 /** Most addresses tracked at once; past it, stale ones are swept, then the oldest dropped. */
 const MAX_TRACKED = 100_000;
 
-export function createAuthThrottle(limit: number, opts: { windowMs?: number; now?: () => number } = {}): AuthThrottle {
+export function createAuthThrottle(limit: number, opts: { windowMs?: number; now?: () => number; exempt?: readonly string[] } = {}): AuthThrottle {
   const windowMs = opts.windowMs ?? 60_000;
   const now = opts.now ?? Date.now;
   const windows = new Map<string, Window>();
   if (limit <= 0) return { retryAfter: () => 0, fail: () => undefined };
+  const exempt = opts.exempt && opts.exempt.length > 0 ? proxyAddr.compile([...opts.exempt]) : undefined;
+  const isExempt = (ip: string) => exempt !== undefined && isIP(ip) !== 0 && exempt(ip, 0);
 
   /** The address's window advanced to `t` (windows that ended roll into `previous`). */
   function roll(w: Window, t: number) {
@@ -56,6 +63,7 @@ export function createAuthThrottle(limit: number, opts: { windowMs?: number; now
 
   return {
     retryAfter(ip) {
+      if (windows.size === 0) return 0;
       const w = windows.get(keyOf(ip));
       if (!w) return 0;
       const t = now();
@@ -69,6 +77,7 @@ export function createAuthThrottle(limit: number, opts: { windowMs?: number; now
       return Math.max(1, Math.ceil(wait));
     },
     fail(ip) {
+      if (isExempt(ip)) return;
       const k = keyOf(ip);
       const t = now();
       let w = windows.get(k);
