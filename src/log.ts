@@ -31,7 +31,8 @@ export function redactUrl(url: string, secrets: readonly string[] = []): string 
   const keys = secrets.filter((k) => k.length >= 6);
   const holdsSecret = (raw: string) => {
     if (keys.length === 0) return false;
-    const decoded = decodeLoose(raw);
+    // Most URLs have no escapes: then the text is judged as it is (this runs for every logged request).
+    const decoded = raw.includes('%') || raw.includes('+') ? decodeLoose(raw) : raw;
     return keys.some((k) => decoded.includes(k));
   };
   const q = url.indexOf('?');
@@ -41,7 +42,7 @@ export function redactUrl(url: string, secrets: readonly string[] = []): string 
   const pairs = url.slice(q + 1).split('&').map((pair) => {
     const eq = pair.indexOf('=');
     const rawName = eq === -1 ? pair : pair.slice(0, eq);
-    if (SECRET_NAME.test(decodeLoose(rawName)) || holdsSecret(pair)) return `${holdsSecret(rawName) ? '[REDACTED]' : rawName}=[REDACTED]`;
+    if (SECRET_NAME.test(rawName.includes('%') ? decodeLoose(rawName) : rawName) || holdsSecret(pair)) return `${holdsSecret(rawName) ? '[REDACTED]' : rawName}=[REDACTED]`;
     return pair;
   });
   return `${path}?${pairs.join('&')}`;
