@@ -52,7 +52,8 @@ export async function buildApp({ config, db, logStream }: BuildOptions): Promise
     serverFactory: (handler) =>
       createServer({ requireHostHeader: false }, (req, res) => {
         if (answerMissingHost(req, res, bothShapes)) return;
-        const endpoint = fastPath && req.method !== 'POST' ? telephony.of(req)?.endpoint : undefined;
+        // classify(), not of(): a fast-path request is not marked (no new property on every request).
+        const endpoint = fastPath && req.method !== 'POST' ? telephony.classify(req.url ?? '')?.endpoint : undefined;
         if (endpoint) fastPath!(req, res, endpoint);
         else handler(req, res);
       }),

@@ -1,6 +1,7 @@
-// The one place that decides whether a request is a telephony request, and for which endpoint. The
-// server's request listener asks it once per request (app.ts), and the answer is kept on the request:
-// the GET fast path, Fastify's request logging, the one error handler and the 404 handler read it.
+// The one place that decides whether a request is a telephony request, and for which endpoint: the
+// server's listener (app.ts) asks it to hand a request to the GET fast path; for a request it hands to
+// Fastify, the answer is kept on the request for Fastify's request logging, the one error handler and
+// the 404 handler.
 import type { IncomingMessage } from 'node:http';
 import type { Endpoint } from '../config.ts';
 
@@ -14,7 +15,9 @@ export interface TelephonyMatch {
 }
 
 export interface TelephonyPaths {
-  /** The match of a request, or null when it is not a telephony request. Computed once per request. */
+  /** The match of a request URL, or null when it is not a telephony request. */
+  classify(url: string): TelephonyMatch | null;
+  /** classify() of a request, kept on the request for the next reader (Fastify's hooks and handlers). */
   of(req: IncomingMessage): TelephonyMatch | null;
   /** The 404 message for a request under an unserved prefix: it names the served ones. */
   readonly unservedMessage: string;
@@ -59,6 +62,7 @@ export function createTelephonyPaths(bases: readonly string[]): TelephonyPaths {
   }
 
   return {
+    classify,
     unservedMessage: `Not found: the telephony API is served under ${bases.map((b) => `${b}/api/`).join(', ')}`,
     of(req) {
       const marked = req as Marked;
