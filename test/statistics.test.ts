@@ -89,6 +89,18 @@ for (const dialect of dialects()) {
       assert.ok(d.by_hour_today[hourNow].calls >= 1, 'the latest call counts in its local hour');
     });
 
+    test('an event that lands in an hour already rolled up (a backfilled CDR) is counted on the next load', async () => {
+      const before = await admin(h.app, 'GET', '/projects/10/statistics?days=7');
+      const rolled = await h.db.q.selectFrom('stats_hourly').select('hour_index').where('project_id', '=', 10).where('worker_id', '=', -1).execute();
+      assert.ok(rolled.length >= 6 * 24, 'the closed hours of the window are rolled up');
+      await admin(h.app, 'POST', '/assigns/555/calls', { worker_id: 98, status_id: 2, at: new Date(Date.now() - 2 * DAY).toISOString() });
+      const after = await admin(h.app, 'GET', '/projects/10/statistics?days=7');
+      assert.equal(after.totals.calls, before.totals.calls + 1);
+      assert.equal(after.by_day[4].calls, before.by_day[4].calls + 1);
+      const avi = (d: any) => d.by_agent.find((a: any) => a.worker_id === 98);
+      assert.deepEqual({ calls: avi(after).calls, today: avi(after).calls_today }, { calls: avi(before).calls + 1, today: avi(before).calls_today });
+    });
+
     test('repository progress counts assigns by current status, no status included, for every repository', async () => {
       const d = await admin(h.app, 'GET', '/projects/10/statistics');
       const assigns = await h.db.q.selectFrom('assigns').select(['repository_id', 'status_id']).where('project_id', '=', 10).execute();
@@ -101,6 +113,7 @@ for (const dialect of dialects()) {
       const leads = d.repositories.find((r: any) => r.repository_id === 7);
       assert.deepEqual({ name: leads.name, total: leads.total, no_status: leads.no_status }, { name: 'Leads', total: 4, no_status: 0 });
       assert.deepEqual(leads.by_status, [{ status_id: 2, name: 'Call back', count: 1 }, { status_id: 10, name: 'Interested', count: 3 }]);
+      assert.equal(d.repositories.find((r: any) => r.repository_id === 8).by_status[0].count, 1);
       assert.deepEqual(d.repositories.map((r: any) => r.repository_id), [7, 8]);
     });
 

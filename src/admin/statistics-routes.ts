@@ -75,6 +75,6 @@ export async function statisticsRoutes(app: FastifyInstance, { db, config }: Adm
         response: { 200: DashboardBody, ...S.errorResponses(400, 404) },
       },
     },
-    async (req) => toWire(await projectDashboard(db.q, req.params.project_id, { days: req.query.days ?? 7, recent: req.query.recent ?? 20, now: Date.now(), timeZone: config.timezone })),
+    async (req) => toWire(await projectDashboard(db, req.params.project_id, { days: req.query.days ?? 7, recent: req.query.recent ?? 20, now: Date.now(), timeZone: config.timezone })),
   );
 }

@@ -1,9 +1,9 @@
 // The supervisor's dashboard of one project: the statistics queries (statistics.ts) turned into local
 // days and hours of CRM_TIMEZONE, with the names of statuses, agents and repositories beside their ids.
-import type { Q } from '../db/connect.ts';
+import type { Db } from '../db/connect.ts';
 import { getProject } from './setup.ts';
 import { localDate, localDayStart, localParts } from './local-time.ts';
-import { callsByHourAndStatus, callsByWorker, recentActivity, repositoryProgress, statusChangesByHour, type RecentItem } from './statistics.ts';
+import { HOUR, hourlyCounts, missingHours, recentActivity, repositoryProgress, rollUp, settledEnd, type RecentItem } from './statistics.ts';
 
 export interface DashboardOptions {
   /** days counted, today included (1..31) */
@@ -28,14 +28,17 @@ export interface Dashboard {
   recent: RecentItem[];
 }
 
-export async function projectDashboard(q: Q, projectId: number, o: DashboardOptions): Promise<Dashboard> {
+export async function projectDashboard(db: Db, projectId: number, o: DashboardOptions): Promise<Dashboard> {
+  const q = db.q;
   await getProject(q, projectId);
   const todayStart = localDayStart(o.now, o.timeZone);
   const since = localDayStart(o.now, o.timeZone, o.days - 1);
-  const [hourly, workers, changes, progress, recent, statuses, workerRows, repoRows] = await Promise.all([
-    callsByHourAndStatus(q, projectId, since),
-    callsByWorker(q, projectId, since, todayStart),
-    statusChangesByHour(q, projectId, since),
+  const fromHour = Math.floor(since / HOUR);
+  const settled = settledEnd(o.now);
+  // The first dashboard of an hour rolls up what closed since; every other load only reads.
+  if ((await missingHours(q, projectId, fromHour, settled)) > 0) await db.write((trx) => rollUp(trx, projectId, fromHour, settled));
+  const [counts, progress, recent, statuses, workerRows, repoRows] = await Promise.all([
+    hourlyCounts(q, projectId, fromHour, settled, o.now),
     repositoryProgress(q, projectId),
     recentActivity(q, projectId, o.recent),
     q.selectFrom('statuses').select(['id', 'name']).where('project_id', '=', projectId).execute(),
@@ -49,30 +52,40 @@ export async function projectDashboard(q: Q, projectId: number, o: DashboardOpti
   const days = Array.from({ length: o.days }, (_, k) => localDate(localDayStart(o.now, o.timeZone, o.days - 1 - k), o.timeZone));
   const byDay = new Map(days.map((date) => [date, { date, calls: 0, status_changes: 0 }]));
   const byHour = Array.from({ length: 24 }, (_, hour) => ({ hour, calls: 0, status_changes: 0 }));
-  const byStatus = new Map<number | null, { status_id: number | null; name: string | null; calls_today: number; calls: number }>();
+  type Row = { calls_today: number; calls: number };
+  const byStatus = new Map<number | null, Row>();
+  const byAgent = new Map<number | null, Row>();
   const totals = { calls_today: 0, calls: 0, status_changes_today: 0, status_changes: 0 };
+  const bump = <K>(m: Map<K, Row>, key: K, calls: number, today: boolean) => {
+    let r = m.get(key);
+    if (!r) m.set(key, (r = { calls_today: 0, calls: 0 }));
+    r.calls += calls;
+    if (today) r.calls_today += calls;
+  };
 
-  for (const h of hourly) {
-    const today = h.hour_start >= todayStart;
-    totals.calls += h.calls;
-    const day = byDay.get(localDate(h.hour_start, o.timeZone));
-    if (day) day.calls += h.calls;
-    let s = byStatus.get(h.status_id);
-    if (!s) byStatus.set(h.status_id, (s = { status_id: h.status_id, name: h.status_id === null ? null : (statusName.get(h.status_id) ?? null), calls_today: 0, calls: 0 }));
-    s.calls += h.calls;
-    if (today) {
-      totals.calls_today += h.calls;
-      s.calls_today += h.calls;
-      byHour[localParts(h.hour_start, o.timeZone).hour]!.calls += h.calls;
+  for (const c of counts) {
+    const start = c.hour_index * HOUR;
+    // The rollup's first hour may begin before local midnight of the first day (a zone east of UTC
+    // with a fractional offset); such events are outside the window.
+    if (start + HOUR <= since) continue;
+    const today = start >= todayStart;
+    totals.calls += c.calls;
+    totals.status_changes += c.status_changes;
+    const day = byDay.get(localDate(start, o.timeZone));
+    if (day) {
+      day.calls += c.calls;
+      day.status_changes += c.status_changes;
     }
-  }
-  for (const c of changes) {
-    totals.status_changes += c.changes;
-    const day = byDay.get(localDate(c.hour_start, o.timeZone));
-    if (day) day.status_changes += c.changes;
-    if (c.hour_start >= todayStart) {
-      totals.status_changes_today += c.changes;
-      byHour[localParts(c.hour_start, o.timeZone).hour]!.status_changes += c.changes;
+    if (c.calls > 0) {
+      bump(byStatus, c.status_id, c.calls, today);
+      bump(byAgent, c.worker_id, c.calls, today);
+    }
+    if (today) {
+      totals.calls_today += c.calls;
+      totals.status_changes_today += c.status_changes;
+      const h = byHour[localParts(start, o.timeZone).hour]!;
+      h.calls += c.calls;
+      h.status_changes += c.status_changes;
     }
   }
 
@@ -83,10 +96,8 @@ export async function projectDashboard(q: Q, projectId: number, o: DashboardOpti
     since,
     today_start: todayStart,
     totals,
-    by_status: [...byStatus.values()].sort((a, b) => b.calls - a.calls),
-    by_agent: workers
-      .map((w) => ({ worker_id: w.worker_id, name: w.worker_id === null ? null : (workerName.get(w.worker_id) ?? null), calls_today: w.today, calls: w.calls }))
-      .sort((a, b) => b.calls - a.calls),
+    by_status: [...byStatus].map(([id, r]) => ({ status_id: id, name: id === null ? null : (statusName.get(id) ?? null), ...r })).sort((a, b) => b.calls - a.calls),
+    by_agent: [...byAgent].map(([id, r]) => ({ worker_id: id, name: id === null ? null : (workerName.get(id) ?? null), ...r })).sort((a, b) => b.calls - a.calls),
     by_hour_today: byHour,
     by_day: [...byDay.values()],
     repositories: progress.map((p) => ({
