@@ -5,7 +5,8 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import type { DestinationStream } from 'pino';
 import type { Config } from './config.ts';
 import type { Db } from './db/connect.ts';
-import { isConnectionFailure } from './db/dialect.ts';
+import { isConnectionFailure, isIdSpaceExhausted } from './db/dialect.ts';
+import { MAX_ID } from './ids.ts';
 import { AppError, errorBody } from './errors.ts';
 import { loggerOptions } from './log.ts';
 import { adminRoutes } from './admin/index.ts';
@@ -94,6 +95,9 @@ export async function buildApp({ config, db, logStream }: BuildOptions): Promise
     if (status === 413) return reply.code(413).send(errorBody('body_too_large', 'The request body is too large'));
     if (status === 415) return reply.code(415).send(errorBody('unsupported_media_type', 'Unsupported content type'));
     if (status >= 400 && status < 500) return reply.code(status).send(errorBody('invalid_input', err.message));
+    if (isIdSpaceExhausted(err)) {
+      return reply.code(409).send(errorBody('conflict', `No automatic id is left: ids end at ${MAX_ID}; give an explicit id that is free`));
+    }
     if (isDatabaseDown(err)) {
       request.log.error({ err }, 'database unavailable');
       return reply.code(503).send(errorBody('database_unavailable', 'The database is unavailable; try again shortly'));

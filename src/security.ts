@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from './config.ts';
 import type { AuthThrottle } from './auth-throttle.ts';
 import { errorBody, invalid, type ErrorCode } from './errors.ts';
+import { MAX_ID, parseId } from './ids.ts';
 import { AUTH, TRANSPORT_CODE, fail } from './telephony/codes.ts';
 import { envelopeReply } from './telephony/routes.ts';
 
@@ -126,8 +127,8 @@ export async function decimalIdParams(request: FastifyRequest) {
   const params = request.params as Record<string, unknown> | undefined;
   if (!params) return;
   for (const [name, value] of Object.entries(params)) {
-    if (name.endsWith('id') && typeof value === 'string' && !/^[0-9]+$/.test(value)) {
-      throw invalid(`${name} must be a positive whole number`, { [name]: 'must be a positive whole number' });
+    if (name.endsWith('id') && typeof value === 'string' && parseId(value) === undefined) {
+      throw invalid(`${name} must be a positive whole number (at most ${MAX_ID})`, { [name]: 'must be a positive whole number' });
     }
   }
 }

@@ -11,6 +11,7 @@ import { assignRoutes } from './assign-routes.ts';
 import { importRoutes } from './import-routes.ts';
 import { auditRoutes } from './audit-routes.ts';
 import { decimalIdParams } from '../security.ts';
+import { refuseNul, strictQueryIntegers } from './input-guard.ts';
 
 export interface AdminDeps {
   config: Config;
@@ -34,6 +35,8 @@ export async function adminRoutes(admin: FastifyInstance, deps: AdminDeps) {
   });
 
   admin.addHook('preValidation', decimalIdParams);
+  admin.addHook('preValidation', strictQueryIntegers);
+  admin.addHook('preValidation', refuseNul);
   await setupRoutes(admin, deps);
   await customerRoutes(admin, deps);
   await assignRoutes(admin, deps);

@@ -19,6 +19,7 @@ import { insertCustomer, insertCustomers, parseData, updateCustomer, validateAll
 import { listFields, uniqueKey, type Field } from './fields.ts';
 import { countedChunks, readRows, type ByteCount, type ImportFormat, type RawRow } from './import-rows.ts';
 import { getProject } from './setup.ts';
+import { parseId } from '../ids.ts';
 
 export type { ImportFormat } from './import-rows.ts';
 export type OnDuplicate = 'skip' | 'update';
@@ -172,9 +173,7 @@ interface PreparedRow {
 }
 
 function positiveId(name: string, raw: string): number | string {
-  const v = raw.trim();
-  if (!/^\d{1,16}$/.test(v) || Number(v) < 1 || Number(v) > Number.MAX_SAFE_INTEGER) return `${name} must be a positive whole number`;
-  return Number(v);
+  return parseId(raw.trim()) ?? `${name} must be a positive whole number (at most 9007199254740991)`;
 }
 
 function prepareRow(row: RawRow, ctx: BatchContext): PreparedRow | ImportError {
