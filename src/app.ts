@@ -60,7 +60,7 @@ export async function buildApp({ config, db, logStream }: BuildOptions): Promise
   });
 
   const base = config.basePath;
-  const audit = createAuditLog(db, (err) => app.log.error({ err }, 'audit log write failed'));
+  const audit = createAuditLog(db, (err, message) => app.log.error(err === undefined ? {} : { err }, message));
   app.addHook('onClose', async () => {
     await audit.flush();
   });

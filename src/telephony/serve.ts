@@ -2,10 +2,10 @@
 // fast-path.ts): limits, the endpoint's handler, failed-key throttling and the audit log.
 import type { FastifyBaseLogger } from 'fastify';
 import type { Endpoint } from '../config.ts';
-import type { AuditLog } from '../crm/audit.ts';
+import { insertAuditIn, type AuditLog } from '../crm/audit.ts';
 import type { AuthThrottle } from '../auth-throttle.ts';
 import { AUTH, GET_DATA, SET_DATA, SET_STATUS, fail, type Envelope } from './codes.ts';
-import type { Handler, Outcome, TelephonyContext } from './context.ts';
+import type { AuditInWrite, Handler, Outcome, TelephonyContext } from './context.ts';
 import { getData } from './get-data.ts';
 import { setData } from './set-data.ts';
 import { setStatus } from './set-status.ts';
@@ -48,14 +48,32 @@ export async function answer(deps: ServeDeps, ep: EndpointDef, params: Params, m
   const started = performance.now();
   checkParams(params, ep.name);
   let outcome: Outcome;
+  const workerId = params.get('worker_id') ?? null;
+  // Set when the handler inserted the success row in its own transaction; it counts only if that
+  // transaction committed, which the success answer tells (a failed commit answers a failure code).
+  let inWrite = false;
+  const auditInWrite: AuditInWrite = async (trx, row) => {
+    await insertAuditIn(trx, {
+      at: Date.now(),
+      endpoint: ep.name,
+      code: 0,
+      latency_ms: Math.round((performance.now() - started) * 1000) / 1000,
+      key_id: row.keyId,
+      client_ip: meta.ip,
+      worker_id: workerId,
+      assign_id: row.assignId,
+      project_id: row.projectId,
+    });
+    inWrite = true;
+  };
   try {
-    outcome = await ep.handler(deps.ctx, params, meta.apiKey);
+    outcome = await ep.handler(deps.ctx, params, meta.apiKey, auditInWrite);
   } catch (err) {
     meta.log.error({ err }, `${ep.name} failed`);
     outcome = { envelope: fail(ep.dbFailure) };
   }
   if (outcome.envelope.code === AUTH[0]) deps.throttle?.fail(meta.ip);
-  if (ep.name !== 'get_data') {
+  if (ep.name !== 'get_data' && !(inWrite && outcome.envelope.code === 0)) {
     deps.audit.record({
       at: Date.now(),
       endpoint: ep.name,
@@ -63,7 +81,7 @@ export async function answer(deps: ServeDeps, ep: EndpointDef, params: Params, m
       latency_ms: Math.round((performance.now() - started) * 1000) / 1000,
       key_id: outcome.keyId ?? null,
       client_ip: meta.ip,
-      worker_id: params.get('worker_id')?.slice(0, 64) ?? null,
+      worker_id: workerId,
       assign_id: outcome.assignId ?? null,
       project_id: outcome.projectId ?? null,
     });

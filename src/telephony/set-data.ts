@@ -11,7 +11,7 @@ import { Refusal, answerOfRetry, auditWorker, callIdOf, claimRetry, requestHash,
 
 const NOT_HASHED = new Set(['authkey', 'call_id']);
 
-export const setData: Handler = async (ctx, p, apiKeyHeader) => {
+export const setData: Handler = async (ctx, p, apiKeyHeader, auditInWrite) => {
   const key = ctx.checkKey('set_data', p.get('authkey') ?? apiKeyHeader);
   if (!key.ok) return { envelope: fail(SET_DATA.auth) };
   const keyId = key.keyId;
@@ -114,6 +114,8 @@ export const setData: Handler = async (ctx, p, apiKeyHeader) => {
       const message = !hasErrors ? parts.join(', ') : changes.length > 0 ? 'Fields updated' : STATUS_SET;
       const answer = success(message, { ...(hasErrors ? { errors } : {}), repository_assign_id: String(assign.id) });
       if (retry) await storeRetryAnswer(trx, retry, answer);
+      // Last in the transaction: the audit row commits with the write (crm/audit.ts).
+      await auditInWrite?.(trx, { keyId, assignId: assign.id, projectId: assign.project_id });
       return answer;
     });
     return { envelope, keyId, assignId, projectId };

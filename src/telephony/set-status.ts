@@ -7,7 +7,7 @@ import { Refusal, answerOfRetry, auditWorker, callIdOf, claimRetry, requestHash,
 
 const NOT_HASHED = new Set(['authkey', 'call_id']);
 
-export const setStatus: Handler = async (ctx, p, apiKeyHeader) => {
+export const setStatus: Handler = async (ctx, p, apiKeyHeader, auditInWrite) => {
   const key = ctx.checkKey('set_status', p.get('authkey') ?? apiKeyHeader);
   if (!key.ok) return { envelope: fail(SET_STATUS.auth) };
   const keyId = key.keyId;
@@ -49,6 +49,8 @@ export const setStatus: Handler = async (ctx, p, apiKeyHeader) => {
       // Setting and clearing both answer the seed's only success text.
       const answer = success(STATUS_SET);
       if (retry) await storeRetryAnswer(trx, retry, answer);
+      // Last in the transaction: the audit row commits with the write (crm/audit.ts).
+      await auditInWrite?.(trx, { keyId, assignId: assign.id, projectId: assign.project_id });
       return answer;
     });
     return { envelope, keyId, assignId, projectId };
