@@ -7,6 +7,8 @@ import type { Config } from './config.ts';
 import type { Db } from './db/connect.ts';
 import { isConnectionFailure, isIdSpaceExhausted } from './db/dialect.ts';
 import { MAX_ID } from './ids.ts';
+import { readiness } from './db/ready.ts';
+import { databaseFileWarnings } from './db/files.ts';
 import { AppError, errorBody } from './errors.ts';
 import { loggerOptions } from './log.ts';
 import { adminRoutes } from './admin/index.ts';
@@ -60,6 +62,7 @@ export async function buildApp({ config, db, logStream }: BuildOptions): Promise
   });
 
   const base = config.basePath;
+  for (const warning of databaseFileWarnings(config.databaseUrl)) app.log.warn(warning);
   const audit = createAuditLog(db, (err, message) => app.log.error(err === undefined ? {} : { err }, message));
   app.addHook('onClose', async () => {
     await audit.flush();
@@ -138,12 +141,9 @@ export async function buildApp({ config, db, logStream }: BuildOptions): Promise
 
   app.get(`${base}/healthz`, async () => ({ status: 'ok' }));
   app.get(`${base}/readyz`, async (_request, reply) => {
-    try {
-      await db.ping();
-      return { status: 'ok', database: db.dialect };
-    } catch {
-      return reply.code(503).send({ status: 'unavailable', database: db.dialect });
-    }
+    const ready = await readiness(db);
+    if (ready.ok) return { status: 'ok', database: db.dialect };
+    return reply.code(503).send({ status: 'unavailable', database: db.dialect, reason: ready.reason });
   });
 
   return app;

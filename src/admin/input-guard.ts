@@ -11,14 +11,16 @@ import { isDecimal, MAX_ID, parseId } from '../ids.ts';
  * failing mid-write.
  */
 export async function refuseNul(request: FastifyRequest) {
-  const path = nulPath(request.query, 'query') ?? nulPath(request.body, '');
+  const path = nulPath(request.query, '') ?? nulPath(request.body, '');
   if (path !== undefined) throw invalid(`${path || 'body'} must not contain U+0000 (a NUL character)`, { [path || 'body']: 'contains U+0000' });
 }
 
 /** The dotted path of the first string or key holding U+0000, or undefined. Bounded by the body limit. */
 function nulPath(v: unknown, at: string): string | undefined {
   if (typeof v === 'string') return v.includes('\u0000') ? at : undefined;
-  if (v === null || typeof v !== 'object' || Buffer.isBuffer(v)) return undefined;
+  if (v === null || typeof v !== 'object') return undefined;
+  // Parsed JSON and queries only: a streamed body (imports) is a stream, checked row by row by the importer.
+  if (Buffer.isBuffer(v) || typeof (v as { pipe?: unknown }).pipe === 'function') return undefined;
   if (Array.isArray(v)) {
     for (let i = 0; i < v.length; i++) {
       const p = nulPath(v[i], at ? `${at}.${i}` : String(i));
