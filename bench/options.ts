@@ -27,6 +27,11 @@ export interface BenchOptions {
   readonly only: 'sqlite' | 'postgres' | undefined;
   /** BENCH_KEEP=1: keep the temporary directory (database, CSV files, server logs). */
   readonly keep: boolean;
+  /**
+   * BENCH_VARIANTS=0: only the default server (one process, durable), skipping the non-durable and the
+   * CRM_WORKERS servers: two server starts fewer (the quick smoke test; default on).
+   */
+  readonly variants: boolean;
   /** Requests prepared per connection before a case (enough distinct ones for a real run; few in smoke mode). */
   readonly perConnection: number;
   readonly cores: number;
@@ -70,6 +75,7 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): BenchOptions 
     profileCases: profileCases as BenchOptions['profileCases'],
     only: only as BenchOptions['only'],
     keep: flag(env.BENCH_KEEP),
+    variants: env.BENCH_VARIANTS === undefined || flag(env.BENCH_VARIANTS),
     perConnection: smoke ? 64 : 2048,
     cores: availableParallelism(),
   };
