@@ -2,7 +2,7 @@
 // decimal digits. Both are 400s naming the field, identical on both databases.
 import type { FastifyRequest } from 'fastify';
 import { invalid } from '../errors.ts';
-import { isDecimal, MAX_ID, parseId } from '../ids.ts';
+import { isDecimal, MAX_ID } from '../ids.ts';
 
 /**
  * U+0000 never reaches the database (telephony-api.md "Legacy realities"): PostgreSQL cannot store it in
@@ -42,7 +42,7 @@ const isInteger = (s: JsonSchema | undefined): boolean => s !== undefined && (s.
 
 /**
  * The schemas' type coercion would read `limit=1e3` as 1000, `assign_id=0x10` as 16 and `10.0` as 10.
- * Integers in queries are plain decimal digits, and ids are read by the one id parser (src/ids.ts).
+ * Integers in queries are plain decimal digits, and ids stay within the id bound (src/ids.ts).
  */
 export async function strictQueryIntegers(request: FastifyRequest) {
   const props = (request.routeOptions.schema?.querystring as JsonSchema | undefined)?.properties;
@@ -52,8 +52,11 @@ export async function strictQueryIntegers(request: FastifyRequest) {
     if (!isInteger(schema)) continue;
     for (const value of [query[name]].flat()) {
       if (typeof value !== 'string') continue;
-      if (name.endsWith('id') ? parseId(value) === undefined : !isDecimal(value)) {
-        const rule = name.endsWith('id') ? `a whole number from 1 to ${MAX_ID}` : 'a whole number';
+      // The lower bound is the schema's (status_id=0 means "no status" in some filters); the upper one
+      // is the id bound for every *_id.
+      const isId = name.endsWith('id');
+      if (!isDecimal(value) || (isId && Number(value) > MAX_ID)) {
+        const rule = isId ? `a whole number in plain digits, at most ${MAX_ID}` : 'a whole number in plain digits';
         throw invalid(`${name} must be ${rule}`, { [name]: `must be ${rule}` });
       }
     }
