@@ -27,6 +27,11 @@ export interface BenchOptions {
   readonly only: 'sqlite' | 'postgres' | undefined;
   /** BENCH_KEEP=1: keep the temporary directory (database, CSV files, server logs). */
   readonly keep: boolean;
+  /**
+   * BENCH_VARIANTS=0: only the default server (one process, durable), skipping the non-durable and the
+   * CRM_WORKERS servers: two server starts fewer (the quick smoke test; default on).
+   */
+  readonly variants: boolean;
   /** Requests prepared per connection before a case (enough distinct ones for a real run; few in smoke mode). */
   readonly perConnection: number;
   readonly cores: number;
@@ -58,7 +63,8 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): BenchOptions 
   const options: BenchOptions = {
     // Ids and phone numbers are generated as bijections over 7-digit numbers (dataset.ts): at most 9,999,999.
     customers: num('BENCH_CUSTOMERS', smoke ? 1_000 : 1_000_000, 100, 9_999_999),
-    duration: num('BENCH_DURATION', smoke ? 2 : 10, 1, 3600),
+    // Fractions allowed: the smoke test measures half a second per case (it proves the bench runs, not its speed).
+    duration: num('BENCH_DURATION', smoke ? 2 : 10, 0.1, 3600, false),
     warmup: num('BENCH_WARMUP', smoke ? 0.25 : 2, 0, 600, false),
     connections: num('BENCH_CONNECTIONS', 32, 1, 10_000),
     workers: num('BENCH_WORKERS', 2, 2, 256),
@@ -69,6 +75,7 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): BenchOptions 
     profileCases: profileCases as BenchOptions['profileCases'],
     only: only as BenchOptions['only'],
     keep: flag(env.BENCH_KEEP),
+    variants: env.BENCH_VARIANTS === undefined || flag(env.BENCH_VARIANTS),
     perConnection: smoke ? 64 : 2048,
     cores: availableParallelism(),
   };

@@ -207,21 +207,23 @@ async function runHalf(db: DbName, opts: BenchOptions, files: ImportFile[], tmp:
       await server.stop();
     }
 
-    // Writes without fsync per commit (CRM_DURABLE=false).
-    server = await startServer({ databaseUrl, durable: false, workers: 1, logPath });
-    try {
-      for (const key of ['d', 'e'] as const) await runCase(key, server, false);
-    } finally {
-      await server.stop();
-    }
+    if (opts.variants) {
+      // Writes without fsync per commit (CRM_DURABLE=false).
+      server = await startServer({ databaseUrl, durable: false, workers: 1, logPath });
+      try {
+        for (const key of ['d', 'e'] as const) await runCase(key, server, false);
+      } finally {
+        await server.stop();
+      }
 
-    // Scaling: CRM_WORKERS processes sharing the port.
-    server = await startServer({ databaseUrl, durable: true, workers: opts.workers, logPath });
-    try {
-      await runCase('b', server, true);
-    } finally {
-      await server.stop();
-    }
+      // Scaling: CRM_WORKERS processes sharing the port.
+      server = await startServer({ databaseUrl, durable: true, workers: opts.workers, logPath });
+      try {
+        await runCase('b', server, true);
+      } finally {
+        await server.stop();
+      }
+    } else report.notes.push(`${db}: BENCH_VARIANTS=0: the non-durable and CRM_WORKERS servers were not run.`);
 
     if (opts.profileDir) for (const key of opts.profileCases) await profileCase(key, db, databaseUrl, opts, logPath, report, ceiling.body);
     const logged = loggedErrors(logPath);

@@ -6,6 +6,8 @@ import type { DestinationStream } from 'pino';
 import type { Config } from './config.ts';
 import type { Db } from './db/connect.ts';
 import { errorBody, type ErrorCode } from './errors.ts';
+import { readiness } from './db/ready.ts';
+import { databaseFileWarnings } from './db/files.ts';
 import { loggerOptions } from './log.ts';
 import { adminRoutes } from './admin/index.ts';
 import swagger from '@fastify/swagger';
@@ -86,7 +88,8 @@ export async function buildApp({ config, db, logStream }: BuildOptions): Promise
     return reply.code(status).send(errorBody(slug, message, details));
   }
 
-  const audit = createAuditLog(db, (err) => app.log.error({ err }, 'audit log write failed'));
+  for (const warning of databaseFileWarnings(config.databaseUrl)) app.log.warn(warning);
+  const audit = createAuditLog(db, (err, message) => app.log.error(err === undefined ? {} : { err }, message));
   app.addHook('onClose', async () => {
     await audit.flush();
   });
@@ -151,12 +154,9 @@ export async function buildApp({ config, db, logStream }: BuildOptions): Promise
 
   app.get(`${base}/healthz`, async () => ({ status: 'ok' }));
   app.get(`${base}/readyz`, async (_request, reply) => {
-    try {
-      await db.ping();
-      return { status: 'ok', database: db.dialect };
-    } catch {
-      return reply.code(503).send({ status: 'unavailable', database: db.dialect });
-    }
+    const ready = await readiness(db);
+    if (ready.ok) return { status: 'ok', database: db.dialect };
+    return reply.code(503).send({ status: 'unavailable', database: db.dialect, reason: ready.reason });
   });
 
   return app;

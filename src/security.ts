@@ -6,6 +6,7 @@ import type { Config } from './config.ts';
 import type { AuthThrottle } from './http/throttle.ts';
 import { SECURITY_HEADERS } from './http/headers.ts';
 import { errorBody, invalid } from './errors.ts';
+import { MAX_ID, parseId } from './ids.ts';
 
 const CORS_METHODS = 'GET, POST, PUT, PATCH, DELETE';
 const CORS_HEADERS = 'authorization, content-type';
@@ -74,8 +75,8 @@ export async function decimalIdParams(request: FastifyRequest) {
   const params = request.params as Record<string, unknown> | undefined;
   if (!params) return;
   for (const [name, value] of Object.entries(params)) {
-    if (name.endsWith('id') && typeof value === 'string' && !/^[0-9]+$/.test(value)) {
-      throw invalid(`${name} must be a positive whole number`, { [name]: 'must be a positive whole number' });
+    if (name.endsWith('id') && typeof value === 'string' && parseId(value) === undefined) {
+      throw invalid(`${name} must be a positive whole number (at most ${MAX_ID})`, { [name]: 'must be a positive whole number' });
     }
   }
 }

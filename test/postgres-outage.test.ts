@@ -199,7 +199,7 @@ for (const dialect of dialects()) {
         const logStart = o.logs.length;
 
         const ready = await get(`${o.base}/readyz`);
-        assert.deepEqual([ready.http, ready.body], [503, { status: 'unavailable', database: 'postgres' }]);
+        assert.deepEqual([ready.http, ready.body], [503, { status: 'unavailable', database: 'postgres', reason: 'unreachable' }]);
         assert.equal((await get(`${o.base}/healthz`)).http, 200, 'the process itself is up');
 
         const byAssign = await get(telUrl(o.base, 'get_data', { repository_assign_id: 2190811, out: 'first_name' }));
@@ -261,7 +261,7 @@ for (const dialect of dialects()) {
         assert.equal((await get(`${o.base}/readyz`)).http, 200);
         o.proxy.freeze();
         const ready = await get(`${o.base}/readyz`);
-        assert.deepEqual([ready.http, ready.body], [503, { status: 'unavailable', database: 'postgres' }]);
+        assert.deepEqual([ready.http, ready.body], [503, { status: 'unavailable', database: 'postgres', reason: 'unreachable' }]);
         // The partition heals: the stuck connection was discarded, the others carry data again.
         o.proxy.thaw();
         assert.equal((await get(`${o.base}/readyz`)).http, 200);

@@ -12,6 +12,7 @@ import { importRoutes } from './import-routes.ts';
 import { auditRoutes } from './audit-routes.ts';
 import { statisticsRoutes } from './statistics-routes.ts';
 import { decimalIdParams } from '../security.ts';
+import { refuseNul, strictQueryIntegers } from './input-guard.ts';
 
 export interface AdminDeps {
   config: Config;
@@ -35,6 +36,8 @@ export async function adminRoutes(admin: FastifyInstance, deps: AdminDeps) {
   });
 
   admin.addHook('preValidation', decimalIdParams);
+  admin.addHook('preValidation', strictQueryIntegers);
+  admin.addHook('preValidation', refuseNul);
   await setupRoutes(admin, deps);
   await customerRoutes(admin, deps);
   await assignRoutes(admin, deps);

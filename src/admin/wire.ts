@@ -4,6 +4,7 @@ import type { AssignRow, AuditLogTable, CallEventsTable, DidsTable, ProjectRow }
 import type { AssignDetail } from '../crm/assigns.ts';
 import { toCustomer } from '../crm/customers.ts';
 import type { HistoryEntry } from '../crm/history.ts';
+import { parseId } from '../ids.ts';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -79,8 +80,8 @@ export function encodeCursor(lastId: number): string {
 
 export function decodeCursor(cursor: string | undefined): number | undefined | null {
   if (cursor === undefined || cursor === '') return undefined;
-  const m = /^id:(\d{1,16})$/.exec(Buffer.from(cursor, 'base64url').toString());
-  return m ? Number(m[1]) : null;
+  const m = /^id:(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString());
+  return (m && parseId(m[1])) ?? null;
 }
 
 export function page<T extends { id: number }, W>(rows: T[], limit: number, map: (r: T) => W) {

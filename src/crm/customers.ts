@@ -6,7 +6,16 @@ import { DuplicateUniqueError, conflict, invalid } from '../errors.ts';
 import { normalizePhone, type CountryCode } from '../phone.ts';
 import { listFields, uniqueKey, validateValue, type Field } from './fields.ts';
 
+/**
+ * display_name → value. Always a null-prototype object (emptyValues, parseData): the names are the
+ * user's, and `valueOf`, `toString` or `hasOwnProperty` must read as absent fields, not as Object's
+ * methods (issue 10, item 2).
+ */
 export type Values = Record<string, string>;
+
+export function emptyValues(): Values {
+  return Object.create(null) as Values;
+}
 
 export interface Customer {
   id: number;
@@ -17,7 +26,8 @@ export interface Customer {
 }
 
 export function parseData(data: string): Values {
-  return JSON.parse(data) as Values;
+  // JSON.parse makes every key an own property (even __proto__); only the prototype must go.
+  return Object.setPrototypeOf(JSON.parse(data), null) as Values;
 }
 
 export function toCustomer(row: CustomerRow): Customer {
@@ -51,7 +61,7 @@ export interface WriteContext {
  */
 export function validateAll(fields: Field[], values: Record<string, unknown>, creating: boolean): Change[] {
   const byName = new Map(fields.map((f) => [f.display_name, f]));
-  const details: Record<string, string> = {};
+  const details: Record<string, string> = Object.create(null);
   const changes: Change[] = [];
   for (const [name, raw] of Object.entries(values)) {
     const field = byName.get(name);
@@ -86,7 +96,7 @@ export function validateAll(fields: Field[], values: Record<string, unknown>, cr
  */
 export async function insertCustomer(trx: Q, projectId: number, changes: Change[], ctx: WriteContext & { id?: number }): Promise<Customer> {
   const now = ctx.at ?? Date.now();
-  const data: Values = {};
+  const data = emptyValues();
   for (const c of changes) if (c.value !== '') data[c.field.display_name] = c.value;
   let row: CustomerRow;
   try {
@@ -114,7 +124,7 @@ export async function insertCustomers(trx: Q, projectId: number, items: { id: nu
   const phones: { project_id: number; phone: string; customer_id: number; field_id: number }[] = [];
   const uniques: { project_id: number; field_id: number; value: string; customer_id: number }[] = [];
   const rows = items.map(({ id, changes }) => {
-    const data: Values = {};
+    const data = emptyValues();
     for (const { field, value } of changes) {
       if (value === '') continue;
       data[field.display_name] = value;

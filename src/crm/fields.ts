@@ -54,6 +54,12 @@ export const RESERVED_PARAMS: ReadonlySet<string> = new Set([
   'authkey', 'repository_assign_id', 'project_id', 'worker_id', 'phone', 'did', 'group_id', 'repository_id',
   'site_id', 'status_id', 'notes', 'call_id',
 ]);
+/**
+ * Names that JavaScript gives every object (or its constructor): a client keying a map by display_name
+ * with a plain object would corrupt it. Other member names (valueOf, toString...) are ordinary fields:
+ * every map of ours keyed by display_name has a null prototype or is a Map.
+ */
+export const OBJECT_MEMBER_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 /** Columns the export/import format uses for itself. */
 const IMPORT_COLUMNS = new Set(['id', 'status_id', 'repository_assign_id']);
 
@@ -64,6 +70,9 @@ export async function createField(q: Q, projectId: number, input: FieldInput): P
   // as a field update in by-assign mode (telephony-api.md), so it stays allowed.
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name)) {
     throw invalid('display_name must be 1-64 letters, digits or _ and not start with a digit', { display_name: 'invalid' });
+  }
+  if (OBJECT_MEMBER_NAMES.has(name)) {
+    throw invalid(`display_name ${name} is not allowed: it names a JavaScript object's own machinery, which client code mishandles`, { display_name: 'reserved' });
   }
   if ((RESERVED_PARAMS.has(name) && name !== 'phone') || SPECIAL_OUT.has(name) || IMPORT_COLUMNS.has(name)) {
     throw invalid(`display_name ${name} is reserved by the telephony API`, { display_name: 'reserved' });
@@ -116,6 +125,8 @@ export function validateValue(field: Field, raw: string): Validated {
   const value = raw.trim();
   if (value === '') return field.required ? { ok: false, reason: `${field.display_name} is required` } : { ok: true, value };
   if (value.length > MAX_VALUE_LENGTH) return { ok: false, reason: `longer than ${MAX_VALUE_LENGTH} characters` };
+  // U+0000 never reaches the database (PostgreSQL cannot store it): a field error on every path.
+  if (value.includes('\u0000')) return { ok: false, reason: 'contains U+0000 (a NUL character)' };
   switch (field.type) {
     case 'email':
       return EMAIL.test(value) ? { ok: true, value } : { ok: false, reason: 'not a valid email address' };

@@ -118,7 +118,8 @@ async function* csvRows(chunks: AsyncIterable<Buffer>, columns: ReadonlySet<stri
         yield { line, error: `has ${record.length} cells, the header has ${header.length}` };
         continue;
       }
-      const values: Record<string, string> = {};
+      // Keyed by the file's headers: null prototype, so a `__proto__` column is a column (an unknown one).
+      const values: Record<string, string> = Object.create(null);
       let any = false;
       for (let i = 0; i < header.length; i++) {
         const v = record[i]!;
@@ -182,7 +183,7 @@ async function* ndjsonRows(chunks: AsyncIterable<Buffer>): AsyncGenerator<RawRow
       yield { line, error: 'not a JSON object' };
       continue;
     }
-    const values: Record<string, string> = {};
+    const values: Record<string, string> = Object.create(null);
     const bad: string[] = [];
     for (const [k, v] of Object.entries(obj)) {
       if (v === null) continue;

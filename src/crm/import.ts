@@ -15,10 +15,11 @@ import { isForeignKeyViolation, isUniqueViolation, lockRows, reserveIds } from '
 import { AppError } from '../errors.ts';
 import { normalizePhone, type CountryCode } from '../phone.ts';
 import { checkBelongs, insertAssign, insertAssigns, setAssignStatus } from './assigns.ts';
-import { insertCustomer, insertCustomers, parseData, updateCustomer, validateAll, type Change, type Values } from './customers.ts';
+import { emptyValues, insertCustomer, insertCustomers, parseData, updateCustomer, validateAll, type Change, type Values } from './customers.ts';
 import { listFields, uniqueKey, type Field } from './fields.ts';
 import { countedChunks, readRows, type ByteCount, type ImportFormat, type RawRow } from './import-rows.ts';
 import { getProject } from './setup.ts';
+import { parseId } from '../ids.ts';
 
 export type { ImportFormat } from './import-rows.ts';
 export type OnDuplicate = 'skip' | 'update';
@@ -172,9 +173,7 @@ interface PreparedRow {
 }
 
 function positiveId(name: string, raw: string): number | string {
-  const v = raw.trim();
-  if (!/^\d{1,16}$/.test(v) || Number(v) < 1 || Number(v) > Number.MAX_SAFE_INTEGER) return `${name} must be a positive whole number`;
-  return Number(v);
+  return parseId(raw.trim()) ?? `${name} must be a positive whole number (at most 9007199254740991)`;
 }
 
 function prepareRow(row: RawRow, ctx: BatchContext): PreparedRow | ImportError {
@@ -206,7 +205,7 @@ function prepareRow(row: RawRow, ctx: BatchContext): PreparedRow | ImportError {
     if (err instanceof AppError) return fail(err.message);
     throw err;
   }
-  for (const f of ctx.fields) if (f.required && !(f.display_name in values)) out.missing.push(f.display_name);
+  for (const f of ctx.fields) if (f.required && !Object.hasOwn(values, f.display_name)) out.missing.push(f.display_name);
   for (const c of out.changes) {
     if (c.field.type === 'phone') {
       const p = normalizePhone(c.value, ctx.country);
@@ -514,7 +513,7 @@ async function writeBatch(trx: Q, rows: PreparedRow[], ctx: BatchContext, guarde
 
 /** Validated changes as stored values (display_name → value). */
 function valuesOf(changes: Change[]): Values {
-  const out: Values = {};
+  const out = emptyValues();
   for (const c of changes) out[c.field.display_name] = c.value;
   return out;
 }

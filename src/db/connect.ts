@@ -1,13 +1,12 @@
 // Opens the database named by DATABASE_URL: sqlite:<path> (embedded, default) or postgres://….
 // The dialect differences that matter to the rest of the code are named on the Db object, not hidden.
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
 import { CompiledQuery, Kysely, SqliteAdapter, SqliteDialect, SqliteDriver, type DatabaseConnection, type SqliteDialectConfig } from 'kysely';
 import type { Database } from './schema.ts';
 import { CallcrmPostgresDialect } from './pg-introspector.ts';
 import { createWriter, type Writer } from './writer.ts';
+import { prepareSqliteFiles } from './files.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 export type Q = Kysely<Database>;
@@ -121,7 +120,8 @@ export function openDatabase(url: string, opts: OpenOptions = {}): Db {
 }
 
 function openSqlite(path: string, opts: OpenOptions): Db {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  // Directory 0700, file 0600 (and so -wal and -shm): customer data is personal data (db/files.ts).
+  if (path !== ':memory:') prepareSqliteFiles(path);
   const writer = new SqliteDatabase(path);
   writer.pragma('journal_mode = WAL');
   writer.pragma(`synchronous = ${opts.durable === false ? 'NORMAL' : 'FULL'}`);

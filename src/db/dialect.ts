@@ -28,6 +28,15 @@ export async function advanceIdSequence(q: Kysely<any>, table: string, id: numbe
             from (select pg_get_serial_sequence(${table}, 'id')::regclass as s) x`.execute(q);
 }
 
+/**
+ * An automatic id would pass 2^53 − 1 (migration 007): PostgreSQL's bounded identity sequence (2200H), or
+ * SQLite's trigger.
+ */
+export function isIdSpaceExhausted(err: unknown): boolean {
+  const e = err as { code?: string; message?: string } | undefined;
+  return e?.code === '2200H' || (e?.code === 'SQLITE_CONSTRAINT_TRIGGER' && /id space exhausted/.test(e.message ?? ''));
+}
+
 /** SELECT … FOR UPDATE where the dialect has it; SQLite serializes writers already. */
 export function lockRows<T extends { forUpdate(): T }>(q: Kysely<any>, query: T): T {
   return isPostgres(q) ? query.forUpdate() : query;

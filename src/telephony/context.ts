@@ -1,7 +1,7 @@
 // What the three endpoint handlers share: config, database, reads, log.
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.ts';
-import type { Db } from '../db/connect.ts';
+import type { Db, Q } from '../db/connect.ts';
 import type { Lookup } from '../crm/lookup.ts';
 import type { ClientWarnings } from '../http/client-warnings.ts';
 import type { Params } from './params.ts';
@@ -33,4 +33,10 @@ export interface Outcome {
   projectId?: number | null;
 }
 
-export type Handler = (ctx: TelephonyContext, call: Call) => Promise<Outcome>;
+/**
+ * Inserts the audit row of a successful write inside the write's transaction (crm/audit.ts), so the row
+ * is on disk exactly when the write is. A handler calls it last in its transaction.
+ */
+export type AuditInWrite = (trx: Q, row: { assignId: number; projectId: number }) => Promise<void>;
+
+export type Handler = (ctx: TelephonyContext, call: Call, auditInWrite?: AuditInWrite) => Promise<Outcome>;

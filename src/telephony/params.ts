@@ -50,9 +50,5 @@ export function addJsonObject(p: Params, body: Record<string, unknown>) {
   }
 }
 
-/** A positive integer id, or undefined for anything else ("12abc", "-1", "1.5", overlong). */
-export function parseId(v: string | undefined): number | undefined {
-  if (v === undefined || !/^\d{1,15}$/.test(v)) return undefined;
-  const n = Number(v);
-  return n > 0 ? n : undefined;
-}
+/** Ids are read by the one id parser of the code base (src/ids.ts). */
+export { parseId } from '../ids.ts';

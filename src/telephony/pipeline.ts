@@ -6,11 +6,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Endpoint } from '../config.ts';
-import type { AuditLog } from '../crm/audit.ts';
+import { insertAuditIn, type AuditLog } from '../crm/audit.ts';
 import type { AuthThrottle } from '../http/throttle.ts';
 import { JSON_TYPE, SECURITY_HEADERS } from '../http/headers.ts';
 import { AUTH, GET_DATA, SET_DATA, SET_STATUS, TRANSPORT_CODE, fail, type Envelope } from './codes.ts';
-import type { Handler, Outcome, TelephonyContext } from './context.ts';
+import type { AuditInWrite, Handler, Outcome, TelephonyContext } from './context.ts';
 import type { createKeyChecker } from './auth.ts';
 import { getData } from './get-data.ts';
 import { setData } from './set-data.ts';
@@ -112,30 +112,40 @@ export function createPipeline(deps: PipelineDeps): TelephonyPipeline {
 
     const ep = ENDPOINTS[req.endpoint];
     const key = deps.checkKey(req.endpoint, params.get('authkey') ?? apiKeyOf(req.headers['x-api-key']));
+    const workerId = auditWorkerText(params, (v) => deps.secrets.has(v));
+    const auditRow = (code: number, assignId: number | null, projectId: number | null) => ({
+      at: Date.now(),
+      endpoint: req.endpoint,
+      code,
+      latency_ms: Math.round((performance.now() - started) * 1000) / 1000,
+      key_id: key.keyId,
+      client_ip: req.ip,
+      worker_id: workerId,
+      assign_id: assignId,
+      project_id: projectId,
+    });
+    // A successful write inserts its audit row inside its own transaction (crm/audit.ts), so the row is
+    // on disk exactly when the write is; it counts only when that transaction committed, which the
+    // success answer tells (a failed commit answers a failure code).
+    let inWrite = false;
+    const auditInWrite: AuditInWrite = async (trx, row) => {
+      await insertAuditIn(trx, auditRow(0, row.assignId, row.projectId));
+      inWrite = true;
+    };
     let outcome: Outcome;
     if (!key.ok) {
       deps.throttle.fail(req.ip);
       outcome = { envelope: fail(AUTH) };
     } else {
       try {
-        outcome = await ep.handler(ctx, { params, out });
+        outcome = await ep.handler(ctx, { params, out }, auditInWrite);
       } catch (err) {
         log.error({ err, reqId: req.reqId }, `${req.endpoint} failed`);
         outcome = { envelope: fail(ep.dbFailure) };
       }
     }
-    if (req.endpoint !== 'get_data') {
-      deps.audit.record({
-        at: Date.now(),
-        endpoint: req.endpoint,
-        code: outcome.envelope.code,
-        latency_ms: Math.round((performance.now() - started) * 1000) / 1000,
-        key_id: key.keyId,
-        client_ip: req.ip,
-        worker_id: auditWorkerText(params, (v) => deps.secrets.has(v)),
-        assign_id: outcome.assignId ?? null,
-        project_id: outcome.projectId ?? null,
-      });
+    if (req.endpoint !== 'get_data' && !(inWrite && outcome.envelope.code === 0)) {
+      deps.audit.record(auditRow(outcome.envelope.code, outcome.assignId ?? null, outcome.projectId ?? null));
     }
     return reply(200, outcome.envelope);
   }

@@ -13,7 +13,7 @@ const NOT_HASHED = new Set(['authkey', 'call_id']);
 /** Our extension parameters: a form field of the same name in the assign's project wins over them. */
 const EXTENSIONS: ReadonlySet<string> = new Set(['notes', 'call_id']);
 
-export const setData: Handler = async (ctx, { params: p }) => {
+export const setData: Handler = async (ctx, { params: p }, auditInWrite) => {
   const byAssign = p.get('repository_assign_id') !== undefined;
   if (!byAssign) {
     // phone, did and (project_id or worker_id); with CRM_DID_OPTIONAL a registered DID may stand for the
@@ -126,6 +126,8 @@ export const setData: Handler = async (ctx, { params: p }) => {
       const message = !hasErrors ? parts.join(', ') : changes.length > 0 ? 'Fields updated' : STATUS_SET;
       const answer = success(message, { ...(hasErrors ? { errors } : {}), repository_assign_id: String(assign.id) });
       if (retry) await storeRetryAnswer(trx, retry, answer);
+      // Last in the transaction: the audit row commits with the write (crm/audit.ts).
+      await auditInWrite?.(trx, { assignId: assign.id, projectId: assign.project_id });
       return answer;
     });
     return { envelope, assignId, projectId };

@@ -7,7 +7,7 @@ import { Refusal, answerOfRetry, auditWorker, callIdOf, claimRetry, notesOf, req
 
 const NOT_HASHED = new Set(['authkey', 'call_id']);
 
-export const setStatus: Handler = async (ctx, { params: p }) => {
+export const setStatus: Handler = async (ctx, { params: p }, auditInWrite) => {
   const assignParam = p.get('repository_assign_id');
   if (assignParam === undefined) return { envelope: fail(SET_STATUS.missingAssign) };
   const assignId = parseId(assignParam);
@@ -45,6 +45,8 @@ export const setStatus: Handler = async (ctx, { params: p }) => {
       // Setting and clearing both answer the seed's only success text.
       const answer = success(STATUS_SET);
       if (retry) await storeRetryAnswer(trx, retry, answer);
+      // Last in the transaction: the audit row commits with the write (crm/audit.ts).
+      await auditInWrite?.(trx, { assignId: assign.id, projectId: assign.project_id });
       return answer;
     });
     return { envelope, assignId, projectId };
