@@ -1,7 +1,7 @@
 // What a phone value looks like after Excel has been at it, and the one place it is cleaned (STYLE 14):
 // validateValue runs it for every phone-type field, so imports, set_data and PATCH store the same value.
 //   '0503000014   → 0503000014   (Excel's "this is text" apostrophe)
-//   050 300 0014  → 0503000014   (spaces)
+//   050 300 0014  → 0503000014   (spaces, when only digits remain)
 //   503000014.0   → 0503000014   (a number cell saved as a float, then the dropped 0 restored)
 //   503000035     → 0503000035   (Excel read the cell as a number and dropped the leading 0: restored
 //                                  when 0 + digits is a valid national number of CRM_DEFAULT_COUNTRY and
@@ -18,7 +18,10 @@ const SCIENTIFIC = /^[+-]?\d+(?:[.,]\d+)?e[+-]?\d+$/i;
 export function cleanPhoneCell(raw: string, country: CountryCode): CleanedPhone {
   let v = raw.trim();
   if (v.startsWith("'")) v = v.slice(1);
-  v = v.replace(/\s+/g, '');
+  // Spaces go when only digits remain (a number Excel displayed in groups); a spelled-out number
+  // (+972 52-900-0001) is kept as entered.
+  const squeezed = v.replace(/\s+/g, '');
+  if (/^[\d.,eE+-]*$/.test(squeezed) && !/[-+]/.test(squeezed.slice(1))) v = squeezed;
   if (SCIENTIFIC.test(v)) {
     return { ok: false, reason: `${JSON.stringify(raw.trim())} is in scientific notation (digits lost by a spreadsheet): not a phone number` };
   }
