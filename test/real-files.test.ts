@@ -202,14 +202,18 @@ for (const dialect of dialects()) {
 
     test('formula cells are neutralized in every export format and the round trip csv → excel → xlsx → import is unchanged', async () => {
       await hebrewProject(app, 40, 41);
-      const evil = ['=cmd|\' /C calc\'!A0', '+SUM(1,2)', '-2+3', '@A1', '\tTAB', "'=already quoted", '-5', '+972501234567'];
+      // A third-party file's '= is read as = (the neutralizing ' of a spreadsheet); -5 and +9725… are plain numbers.
+      const evil = ['=cmd|\' /C calc\'!A0', '+SUM(1,2)', '-2+3', '@A1', "'=from a spreadsheet", '-5', '+972501234567'];
       const csv = ['first_name,mobile,city,notes', ...evil.map((v, i) => `"${v.replace(/"/g, '""')}",05460000${String(i).padStart(2, '0')},${i === 0 ? '"=1+1"' : 'x'},"${i}"`)].join('\n');
       const s = await importOk(app, csv, 'text/csv', { repository_id: 41 }, 40);
       assert.equal(s.created, evil.length, JSON.stringify(s.errors));
+      // A value that itself starts with '= (typed through the API) survives the round trip too.
+      const typed = await admin(app, 'POST', '/projects/40/customers', { fields: { first_name: "'=typed", mobile: '0546000099' } });
+      await admin(app, 'POST', '/repositories/41/assigns', { customer_id: typed.id });
 
       const plain = (await get(app, `/projects/40/export?repository_id=41`)).body;
       const rows = parse(plain, { columns: true }) as Record<string, string>[];
-      assert.deepEqual(rows.map((r) => r.first_name), ["'=cmd|' /C calc'!A0", "'+SUM(1,2)", "'-2+3", "'@A1", "'\tTAB", "''=already quoted", '-5', '+972501234567']);
+      assert.deepEqual(rows.map((r) => r.first_name), ["'=cmd|' /C calc'!A0", "'+SUM(1,2)", "'-2+3", "'@A1", "'=from a spreadsheet", '-5', '+972501234567', "''=typed"]);
       assert.equal(rows[0]!.city, "'=1+1");
 
       const excel = await get(app, `/projects/40/export?repository_id=41&format=excel`);
@@ -223,7 +227,7 @@ for (const dialect of dialects()) {
       await wb.xlsx.load(xlsx.rawPayload as unknown as ArrayBuffer);
       const sheet = wb.worksheets[0]!;
       assert.equal(sheet.getRow(2).getCell(4).value, "'=cmd|' /C calc'!A0");
-      assert.equal(sheet.rowCount, evil.length + 1);
+      assert.equal(sheet.rowCount, evil.length + 2);
 
       // Each export imports back into an empty copy of the project and exports the same plain CSV.
       for (const [body, type] of [[Buffer.from(plain), 'text/csv'], [Buffer.from(excel.rawPayload), 'text/csv'], [xlsx.rawPayload, XLSX]] as const) {
@@ -231,7 +235,7 @@ for (const dialect of dialects()) {
         try {
           await hebrewProject(fresh.app, 40, 41);
           const back = await importOk(fresh.app, body, type, { repository_id: 41 }, 40);
-          assert.equal(back.created, evil.length, JSON.stringify(back.errors));
+          assert.equal(back.created, evil.length + 1, JSON.stringify(back.errors));
           assert.equal((await get(fresh.app, `/projects/40/export?repository_id=41`)).body, plain, type);
         } finally {
           await fresh.close();
