@@ -157,7 +157,8 @@ export function dataCommands(program: Command): void {
             });
             bar.done();
             process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-            if (o.rejects !== undefined && summary.error_count > 0) await writeOut(await checkedStream(rejectsCsv(db.q, summary.import_id)), o.rejects, true);
+            // Written also when nothing was rejected (the header only): a stale file from a run before never stays.
+            if (o.rejects !== undefined) await writeOut(await checkedStream(rejectsCsv(db.q, summary.import_id)), o.rejects, true);
             process.stderr.write(`${importSummaryLine(summary, summary.error_count > 0 ? o.rejects : undefined)}\n`);
             if (summary.error_count > 0) process.exitCode = 1;
           } finally {
