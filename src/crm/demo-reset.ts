@@ -19,6 +19,8 @@ export async function resetDemoData(db: Db): Promise<{ removed_customers: number
     await trx.deleteFrom('history').where('project_id', '=', P).execute();
     await trx.deleteFrom('call_events').where('project_id', '=', P).execute();
     await trx.deleteFrom('call_requests').where('project_id', '=', P).execute();
+    // The dashboard's rollup of those calls and status changes (migration 008) goes with them.
+    await trx.deleteFrom('stats_hourly').where('project_id', '=', P).execute();
     await trx.deleteFrom('assigns').where('project_id', '=', P).execute();
     await trx.deleteFrom('customer_phones').where('project_id', '=', P).execute();
     await trx.deleteFrom('customer_uniques').where('project_id', '=', P).execute();
