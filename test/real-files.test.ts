@@ -3,6 +3,7 @@
 // dates, Hebrew headers, formula cells, 5,000+ rows; imports as objects (summary, rejects, undo).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import { parse } from 'csv-parse/sync';
 import type { FastifyInstance } from 'fastify';
@@ -198,6 +199,19 @@ for (const dialect of dialects()) {
       assert.match(first.errors[0]!.message, /unknown column nothing to import here/);
       const missing = await importOk(app, buf, XLSX, { sheet: 'nope' });
       assert.match(missing.errors[0]!.message, /no sheet "nope"/);
+
+      // Streamed past CRM_IMPORT_LIMIT, an .xlsx is a 413 like a CSV, and the import says it failed.
+      const small = await setup(dialect, { CRM_IMPORT_LIMIT: String(Math.floor(buf.length / 2)) });
+      try {
+        await hebrewProject(small.app);
+        const chunks = [buf.subarray(0, 4096), buf.subarray(4096)];
+        const res = await importRaw(small.app, Readable.from(chunks) as unknown as Buffer, XLSX);
+        assert.equal(res.statusCode, 413, res.body);
+        const failed = await small.db.q.selectFrom('imports').select(['status', 'format']).executeTakeFirstOrThrow();
+        assert.deepEqual(failed, { status: 'failed', format: 'xlsx' });
+      } finally {
+        await small.close();
+      }
     });
 
     test('formula cells are neutralized in every export format and the round trip csv → excel → xlsx → import is unchanged', async () => {

@@ -17,7 +17,20 @@ const MAX_COLUMNS = 1000;
 export async function* xlsxRows(chunks: AsyncIterable<Buffer>, opts: ReadOptions): AsyncGenerator<RawRow | RowReadError> {
   const file = opts.file;
   file.encoding = 'xlsx';
-  const input = Readable.from(chunks, { objectMode: false });
+  // An error of the source (413, an aborted upload) must reach the caller as itself. exceljs pipes the
+  // input into its unzipper, and pipe() does not forward errors (an 'error' nobody listens to would crash
+  // the process, and the unzipper would wait forever): the input just ends, and the error is rethrown here.
+  let sourceError: unknown;
+  const input = Readable.from(
+    (async function* () {
+      try {
+        yield* chunks;
+      } catch (err) {
+        sourceError = err;
+      }
+    })(),
+    { objectMode: false },
+  );
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(input, {
     worksheets: 'emit',
     sharedStrings: 'cache',
@@ -60,10 +73,12 @@ export async function* xlsxRows(chunks: AsyncIterable<Buffer>, opts: ReadOptions
       }
     }
   } catch (err) {
+    if (sourceError !== undefined) throw sourceError;
     if (err instanceof AppError) throw err;
     yield { line: 1, error: `not a readable .xlsx file (${err instanceof Error ? err.message : String(err)}); the rest of the file was not read`, fatal: true };
     return;
   }
+  if (sourceError !== undefined) throw sourceError;
   if (!found) {
     yield { line: 1, error: opts.sheet === undefined ? 'the workbook has no sheet' : `the workbook has no sheet ${JSON.stringify(opts.sheet)}`, fatal: true };
   } else if (header === undefined) {
