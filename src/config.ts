@@ -3,6 +3,7 @@
 import { isIP } from 'node:net';
 import proxyAddr from '@fastify/proxy-addr';
 import { isSupportedCountry, type CountryCode } from './phone.ts';
+import { DATE_ORDERS, dateOrderOf, type DateOrder } from './crm/dates.ts';
 
 export const SEED_KEYS = Object.freeze({
   get_data: 'Mindc_2023_get_data',
@@ -39,6 +40,10 @@ export interface Config {
   readonly adminToken: string | undefined;
   /** Country for national phone numbers (CRM_DEFAULT_COUNTRY, default IL). */
   readonly defaultCountry: CountryCode;
+  /** Order of day, month and year in dates like 15/03/1985 (CRM_DATE_ORDER: DMY, MDY or YMD; default the country's, DMY for IL). */
+  readonly dateOrder: DateOrder;
+  /** Charset of bytes that are not UTF-8 and declare none: telephony queries and bodies, imports that are not UTF-16 with BOM (CRM_LEGACY_CHARSET, default windows-1255). */
+  readonly legacyCharset: string;
   /** IANA time zone of last_call and other legacy date-times (CRM_TIMEZONE, default the system's). */
   readonly timezone: string;
   /** get_data/set_data by phone need did only when neither project_id nor worker_id is given (CRM_DID_OPTIONAL). */
@@ -69,8 +74,6 @@ export interface Config {
   readonly trustProxy: readonly string[];
   /** Addresses/CIDR ranges never throttled for failed keys (CRM_THROTTLE_EXEMPT; failures are still logged and audited). */
   readonly throttleExempt: readonly string[];
-  /** Charset of undeclared non-UTF-8 bytes in telephony queries and bodies (CRM_LEGACY_CHARSET, default windows-1255). */
-  readonly legacyCharset: string;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -139,6 +142,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const defaultCountry = str('CRM_DEFAULT_COUNTRY', 'IL').toUpperCase();
   if (!isSupportedCountry(defaultCountry)) problems.push(`CRM_DEFAULT_COUNTRY=${JSON.stringify(defaultCountry)} is not a known country code (ISO 3166-1 alpha-2, e.g. IL)`);
 
+  const dateOrderRaw = str('CRM_DATE_ORDER', dateOrderOf(defaultCountry)).toUpperCase();
+  if (!(DATE_ORDERS as readonly string[]).includes(dateOrderRaw)) problems.push(`CRM_DATE_ORDER=${JSON.stringify(dateOrderRaw)} must be DMY, MDY or YMD`);
+  const legacyCharset = str('CRM_LEGACY_CHARSET', 'windows-1255').toLowerCase();
+  try {
+    new TextDecoder(legacyCharset);
+  } catch {
+    problems.push(`CRM_LEGACY_CHARSET=${JSON.stringify(legacyCharset)} is not a charset this Node knows (e.g. windows-1255, windows-1252, iso-8859-8)`);
+  }
+
   const timezone = str('CRM_TIMEZONE', Intl.DateTimeFormat().resolvedOptions().timeZone);
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: timezone });
@@ -176,12 +188,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   } catch {
     problems.push(`CRM_THROTTLE_EXEMPT=${JSON.stringify(throttleExempt.join(','))} must list IP addresses or CIDR ranges`);
   }
-  const legacyCharset = str('CRM_LEGACY_CHARSET', 'windows-1255').toLowerCase();
-  try {
-    new TextDecoder(legacyCharset);
-  } catch {
-    problems.push(`CRM_LEGACY_CHARSET=${JSON.stringify(legacyCharset)} is not a charset this Node.js can decode (e.g. windows-1255, iso-8859-8)`);
-  }
 
   // The seed's keys are printed on a public page: they are accepted by default only on loopback.
   if (problems.length === 0 && !isLoopback(host)) {
@@ -208,6 +214,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     authkeysImplicit: Object.freeze(authkeysImplicit),
     adminToken,
     defaultCountry: defaultCountry as CountryCode,
+    dateOrder: dateOrderRaw as DateOrder,
+    legacyCharset,
     timezone,
     didOptional,
     durable,
@@ -219,7 +227,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy,
     corsOrigins,
     throttleExempt,
-    legacyCharset,
   });
 }
 

@@ -139,11 +139,17 @@ for (const dialect of dialects()) {
     test('import prints the summary with bad lines and exits 1 when a row failed; NDJSON by extension; export writes the import format', async () => {
       const csvFile = join(dir, 'leads.csv');
       writeFileSync(csvFile, 'first_name,mobile,email,plan,status_id\nAda,052-111-0001,ada@cli.test,gold,3010\n"Ben\nBenson",052-111-0002,,,\nCy,052-111-0003,not-mail,,\n,052-111-0004,,,\n');
-      const r = await cli(h, ['import', csvFile, '--project', '30', '--repository', '3007']);
+      const rejectsFile = join(dir, 'rejects.csv');
+      const r = await cli(h, ['import', csvFile, '--project', '30', '--repository', '3007', '--rejects', rejectsFile]);
       assert.equal(r.code, 1, r.stderr);
-      assert.equal(r.stderr, '', 'no progress bar when stderr is not a terminal');
       const summary = JSON.parse(r.stdout);
+      // No progress bar when stderr is not a terminal: only the one-line summary for people.
+      assert.equal(r.stderr, `import ${summary.import_id}: 2 created, 0 updated, 0 skipped, 2 rejected; rejected rows in ${rejectsFile}; read as utf-8\n`);
       assert.deepEqual([summary.created, summary.updated, summary.skipped, summary.error_count], [2, 0, 0, 2]);
+      assert.equal(
+        readFileSync(rejectsFile, 'utf8'),
+        '\uFEFFfirst_name,mobile,email,plan,status_id,line,error\r\nCy,052-111-0003,not-mail,,,5,invalid fields: email (not a valid email address)\r\n,052-111-0004,,,,6,invalid fields: first_name (first_name is required)\r\n',
+      );
       assert.deepEqual(summary.errors.map((e: { line: number }) => e.line), [5, 6]);
       assert.match(summary.errors[1].message, /first_name is required/);
 
@@ -151,7 +157,8 @@ for (const dialect of dialects()) {
       writeFileSync(ndFile, '{"first_name":"Ada Lovelace","mobile":"+972521110001"}\n{"first_name":"Dov","mobile":"052-111-0005"}\n');
       const update = await cli(h, ['import', ndFile, '--project', '30', '--repository', '3007', '--on-duplicate', 'update']);
       assert.equal(update.code, 0, update.stderr);
-      assert.deepEqual(JSON.parse(update.stdout), { created: 1, updated: 1, skipped: 0, errors: [], error_count: 0 });
+      const updated = JSON.parse(update.stdout);
+      assert.deepEqual(updated, { import_id: updated.import_id, created: 1, updated: 1, skipped: 0, errors: [], error_count: 0, encoding: 'utf-8', ignored_columns: [] });
 
       const toStdout = await cli(h, ['export', '--project', '30', '--repository', '3007']);
       assert.equal(toStdout.code, 0, toStdout.stderr);
@@ -168,6 +175,11 @@ for (const dialect of dialects()) {
       const foreign = await cli(h, ['export', '--project', '30', '--repository', '999']);
       assert.equal(foreign.code, 1);
       assertOneLineError(foreign, /repository_id 999 does not exist/);
+
+      const version = await cli(h, ['--version']);
+      assert.equal(version.stdout, `${JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version}\n`);
+      const help = await cli(h, ['import', '--help']);
+      assert.match(help.stdout, /--project <id>\s+project id \(required\)/);
     });
 
     test('demo loads the seed-like project idempotently, and the seed example requests answer real data', async () => {

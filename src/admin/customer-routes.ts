@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { listAssigns } from '../crm/assigns.ts';
 import { getCustomerRow, insertCustomer, patchCustomer, toCustomer, validateAll } from '../crm/customers.ts';
-import { listFields } from '../crm/fields.ts';
+import { listFields, valueRules } from '../crm/fields.ts';
 import { listCustomers } from '../crm/search.ts';
 import { getProject } from '../crm/setup.ts';
 import { invalid, notFound } from '../errors.ts';
@@ -24,7 +24,7 @@ export async function customerRoutes(app: FastifyInstance, { db, config }: Admin
     const projectId = req.params.project_id;
     const customer = await db.write(async (trx) => {
       await getProject(trx, projectId);
-      const changes = validateAll(await listFields(trx, projectId), req.body.fields, true);
+      const changes = validateAll(await listFields(trx, projectId), req.body.fields, true, valueRules(config));
       return insertCustomer(trx, projectId, changes, { id: req.body.id, country: config.defaultCountry, source: 'admin' });
     });
     return reply.code(201).send(customer);
@@ -53,7 +53,7 @@ export async function customerRoutes(app: FastifyInstance, { db, config }: Admin
     },
     async (req) => {
       const id = req.params.customer_id;
-      const customer = await db.write((trx) => patchCustomer(trx, id, req.body.fields, { country: config.defaultCountry, source: 'admin' }));
+      const customer = await db.write((trx) => patchCustomer(trx, id, req.body.fields, { country: config.defaultCountry, dateOrder: config.dateOrder, source: 'admin' }));
       if (!customer) throw notFound('customer', id);
       return customer;
     },

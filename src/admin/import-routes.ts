@@ -1,29 +1,75 @@
-// Import and export of a repository's customers. Both stream end to end: the import's body is handed to
-// the import service as the raw request stream (no buffering, no bodyLimit: CRM_IMPORT_LIMIT is counted
-// as it streams), and the export is written page by page.
+// Import and export of a repository's customers, and imports as objects (summary, rejects, undo). Both
+// stream end to end: the import's body is handed to the import service as the raw request stream (no
+// buffering, no bodyLimit: CRM_IMPORT_LIMIT is counted as it streams), and the export is written page by
+// page.
 import { Readable } from 'node:stream';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { exportCsv } from '../crm/export.ts';
+import { EXPORT_TYPES, exportCsv, exportXlsx } from '../crm/export.ts';
 import { importCustomers, type ImportFormat } from '../crm/import.ts';
+import { charsetOf } from '../crm/import-decode.ts';
+import { getImport, rejectsCsv, undoImport } from '../crm/import-records.ts';
 import { AppError } from '../errors.ts';
 import type { AdminDeps } from './index.ts';
 import * as S from './schemas.ts';
 
-const FORMATS: Record<string, ImportFormat> = { 'text/csv': 'csv', 'application/x-ndjson': 'ndjson' };
+export const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+
+const FORMATS: Record<string, ImportFormat> = {
+  'text/csv': 'csv',
+  // Excel's "Unicode text" is tab-separated; the delimiter is detected either way.
+  'text/tab-separated-values': 'csv',
+  'application/x-ndjson': 'ndjson',
+  [XLSX_TYPE]: 'xlsx',
+};
 
 const ImportQuery = Type.Object({
   repository_id: S.Id,
   on_duplicate: Type.Optional(Type.Union([Type.Literal('skip'), Type.Literal('update')], { default: 'skip' })),
+  unknown_columns: Type.Optional(Type.Union([Type.Literal('refuse'), Type.Literal('ignore')], { default: 'refuse', description: 'ignore: columns that match no field are left out instead of refusing the file' })),
+  sheet: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'XLSX: the sheet by name or 1-based position (default the first)' })),
 });
-const ExportQuery = Type.Object({ repository_id: S.Id });
+const ExportQuery = Type.Object({
+  repository_id: S.Id,
+  format: Type.Optional(Type.Union([Type.Literal('csv'), Type.Literal('excel'), Type.Literal('xlsx')], { default: 'csv' })),
+});
+const ImportParams = Type.Object({ import_id: S.Id });
 const ImportSummary = Type.Object({
+  import_id: Type.Integer(),
   created: Type.Integer(),
   updated: Type.Integer(),
   skipped: Type.Integer(),
   errors: Type.Array(Type.Object({ line: Type.Integer(), message: Type.String() })),
   error_count: Type.Integer(),
+  encoding: Type.Union([Type.String(), Type.Null()]),
+  ignored_columns: Type.Array(Type.String()),
 });
+const ImportRecord = Type.Object({
+  id: Type.Integer(),
+  project_id: Type.Integer(),
+  repository_id: Type.Integer(),
+  who: Type.String(),
+  format: Type.String(),
+  encoding: Type.Union([Type.String(), Type.Null()]),
+  on_duplicate: Type.String(),
+  status: Type.String({ description: 'running, done, failed (stopped after writing some batches) or undone' }),
+  started_at: Type.String(),
+  finished_at: Type.Union([Type.String(), Type.Null()]),
+  undone_at: Type.Union([Type.String(), Type.Null()]),
+  rows: Type.Integer(),
+  bytes: Type.Integer(),
+  created: Type.Integer(),
+  updated: Type.Integer(),
+  skipped: Type.Integer(),
+  error_count: Type.Integer(),
+});
+const UndoResult = Type.Object({ removed: Type.Integer(), kept: Type.Integer(), assigns_removed: Type.Integer() });
+
+/** Who runs an import: the signed-in user when sessions exist (console branch), else the admin token. */
+function whoOf(req: FastifyRequest): string {
+  const user = (req as FastifyRequest & { user?: { username?: string } }).user;
+  return user?.username ?? 'admin';
+}
 
 /** Registered as its own plugin: the stream-through content-type parsers apply to these routes only. */
 export async function importRoutes(app: FastifyInstance, { db, config }: AdminDeps) {
@@ -34,19 +80,24 @@ export async function importRoutes(app: FastifyInstance, { db, config }: AdminDe
   r.post(
     '/projects/:project_id/import',
     {
+      config: { role: 'supervisor' },
       schema: {
         tags,
-        description: 'CSV (text/csv, a header row of display_names) or NDJSON (application/x-ndjson) body; id, repository_assign_id and status_id columns are optional.',
+        description:
+          'CSV (text/csv or text/tab-separated-values; a header row of display_names or labels), XLSX (' + XLSX_TYPE + ') or NDJSON (application/x-ndjson) body; ' +
+          'id, repository_assign_id and status_id columns are optional. A charset on the content type is honoured; without one UTF-8, UTF-16 with BOM, ' +
+          'else CRM_LEGACY_CHARSET. The delimiter (comma, semicolon, tab) is detected. Every rejected row is kept: GET /imports/{import_id}/rejects.',
         params: S.ProjectParams,
         querystring: ImportQuery,
         response: { 200: ImportSummary, ...S.errorResponses(400, 404, 413, 415, 422) },
       },
     },
     async (req, reply) => {
-      const mediaType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-      const format = FORMATS[mediaType];
+      const contentType = req.headers['content-type'] ?? '';
+      const mediaType = contentType.split(';')[0]!.trim().toLowerCase();
+      const format = Object.hasOwn(FORMATS, mediaType) ? FORMATS[mediaType] : undefined;
       if (!format || !(req.body instanceof Readable)) {
-        throw new AppError('unsupported_media_type', 'an import body is text/csv or application/x-ndjson');
+        throw new AppError('unsupported_media_type', `an import body is text/csv, text/tab-separated-values, ${XLSX_TYPE} or application/x-ndjson`);
       }
       const declared = Number(req.headers['content-length'] ?? 0);
       if (declared > config.importLimit) {
@@ -58,8 +109,14 @@ export async function importRoutes(app: FastifyInstance, { db, config }: AdminDe
           projectId: req.params.project_id,
           repositoryId: req.query.repository_id,
           onDuplicate: req.query.on_duplicate ?? 'skip',
+          unknownColumns: req.query.unknown_columns ?? 'refuse',
+          sheet: req.query.sheet,
           format,
           country: config.defaultCountry,
+          dateOrder: config.dateOrder,
+          charset: format === 'xlsx' ? undefined : charsetOf(contentType),
+          legacyCharset: config.legacyCharset,
+          who: whoOf(req),
           maxBytes: config.importLimit,
         });
       } finally {
@@ -73,9 +130,12 @@ export async function importRoutes(app: FastifyInstance, { db, config }: AdminDe
   r.get(
     '/projects/:project_id/export',
     {
+      config: { role: 'supervisor' },
       schema: {
         tags,
-        description: 'text/csv, streamed: id,repository_assign_id,status_id, then every field in field order; imports back unchanged.',
+        description:
+          'Streamed: id,repository_assign_id,status_id, then every field in field order; imports back unchanged. format=csv (display_names, LF), ' +
+          'excel (CSV with UTF-8 BOM, CRLF, labels as headers) or xlsx. Text cells a spreadsheet would run as formulas get a leading \' (removed again on import).',
         params: S.ProjectParams,
         querystring: ExportQuery,
         response: { ...S.errorResponses(400, 404, 422) },
@@ -84,19 +144,73 @@ export async function importRoutes(app: FastifyInstance, { db, config }: AdminDe
     async (req, reply) => {
       const { project_id: projectId } = req.params;
       const { repository_id: repositoryId } = req.query;
-      const chunks = exportCsv(db.read, projectId, repositoryId);
-      // The first chunk comes after the checks: a bad project or repository is still a JSON error.
+      const format = req.query.format ?? 'csv';
+      const name = `project-${projectId}-repository-${repositoryId}.${format === 'xlsx' ? 'xlsx' : 'csv'}`;
+      let body: Readable;
+      if (format === 'xlsx') body = await exportXlsx(db.read, projectId, repositoryId);
+      else {
+        const chunks = exportCsv(db.read, projectId, repositoryId, { format });
+        // The first chunk comes after the checks: a bad project or repository is still a JSON error.
+        const first = await chunks.next();
+        body = Readable.from(
+          (async function* () {
+            if (!first.done) yield first.value;
+            yield* chunks;
+          })(),
+        );
+      }
+      return reply.type(EXPORT_TYPES[format]).header('content-disposition', `attachment; filename="${name}"`).send(body);
+    },
+  );
+
+  r.get(
+    '/imports/:import_id',
+    { config: { role: 'supervisor' }, schema: { tags, summary: "An import's summary: who, when, where, counts, status", params: ImportParams, response: { 200: ImportRecord, ...S.errorResponses(400, 404) } } },
+    async (req) => getImport(db.read, req.params.import_id),
+  );
+
+  r.get(
+    '/imports/:import_id/rejects',
+    {
+      config: { role: 'supervisor' },
+      schema: {
+        tags,
+        summary: 'Every rejected row as it was read, plus line and error columns (text/csv, UTF-8 with BOM, CRLF)',
+        params: ImportParams,
+        response: { ...S.errorResponses(400, 404) },
+      },
+    },
+    async (req, reply) => {
+      const chunks = rejectsCsv(db.read, req.params.import_id);
       const first = await chunks.next();
       const body = Readable.from(
         (async function* () {
+          yield '\uFEFF';
           if (!first.done) yield first.value;
           yield* chunks;
         })(),
       );
       return reply
         .type('text/csv; charset=utf-8')
-        .header('content-disposition', `attachment; filename="project-${projectId}-repository-${repositoryId}.csv"`)
+        .header('content-disposition', `attachment; filename="import-${req.params.import_id}-rejects.csv"`)
         .send(body);
     },
+  );
+
+  r.delete(
+    '/imports/:import_id',
+    {
+      config: { role: 'supervisor' },
+      schema: {
+        tags,
+        summary: 'Undo an import',
+        description:
+          'Removes the customers and assigns the import created that nothing has changed since (no update, no history, no call); ' +
+          'answers {removed, kept} (customers) and assigns_removed. Fields the import updated on existing customers stay as they are.',
+        params: ImportParams,
+        response: { 200: UndoResult, ...S.errorResponses(400, 404) },
+      },
+    },
+    async (req) => db.write((trx) => undoImport(trx, req.params.import_id)),
   );
 }

@@ -2,6 +2,7 @@
 // code as the server (no HTTP), so it also works while the server is stopped.
 // Exit codes: 0 ok; 1 the operation failed (not found, conflict, an import row failed); 2 usage or configuration.
 import { Command, CommanderError } from 'commander';
+import pkg from '../../package.json' with { type: 'json' };
 import { AppError } from '../errors.ts';
 import { CliError } from './context.ts';
 import { dataCommands } from './data-commands.ts';
@@ -12,10 +13,20 @@ export function buildProgram(): Command {
     .description('CRM server for call centers: serve the APIs, set up projects, import and export customers')
     .showSuggestionAfterError()
     // Usage errors are thrown to main() below instead of exiting inside commander; subcommands inherit it.
-    .exitOverride();
+    .exitOverride()
+    .version(pkg.version, '-V, --version', 'print the version of callcrm');
   dataCommands(program);
   setupCommands(program);
+  markRequired(program);
   return program;
+}
+
+/** Help marks every required option, in every command (commander's help does not). */
+function markRequired(command: Command): void {
+  for (const option of command.options) {
+    if (option.mandatory && !option.description.endsWith('(required)')) option.description += ' (required)';
+  }
+  for (const sub of command.commands) markRequired(sub);
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -4,7 +4,8 @@ import type { CustomerRow, HistorySource } from '../db/schema.ts';
 import { advanceIdSequence, chunks, isUniqueViolation, lockRows } from '../db/dialect.ts';
 import { DuplicateUniqueError, conflict, invalid } from '../errors.ts';
 import { normalizePhone, type CountryCode } from '../phone.ts';
-import { listFields, uniqueKey, validateValue, type Field } from './fields.ts';
+import { listFields, uniqueKey, validateValue, type Field, type ValueRules } from './fields.ts';
+import { dateOrderOf, type DateOrder } from './dates.ts';
 
 /**
  * display_name → value. Always a null-prototype object (emptyValues, parseData): the names are the
@@ -53,13 +54,15 @@ export interface WriteContext {
   assign_id?: number | null;
   call_id?: string | null;
   at?: number;
+  /** How dates are read (CRM_DATE_ORDER); default the country's order. */
+  dateOrder?: DateOrder;
 }
 
 /**
  * Validates named values against the project's fields, all-or-nothing (admin API, import).
  * Unknown names and invalid values are a 400 naming each; a create also checks required fields.
  */
-export function validateAll(fields: Field[], values: Record<string, unknown>, creating: boolean): Change[] {
+export function validateAll(fields: Field[], values: Record<string, unknown>, creating: boolean, rules?: ValueRules): Change[] {
   const byName = new Map(fields.map((f) => [f.display_name, f]));
   const details: Record<string, string> = Object.create(null);
   const changes: Change[] = [];
@@ -73,7 +76,7 @@ export function validateAll(fields: Field[], values: Record<string, unknown>, cr
       details[name] = 'must be a string, a number or null';
       continue;
     }
-    const v = validateValue(field, raw === null ? '' : String(raw));
+    const v = validateValue(field, raw === null ? '' : String(raw), rules);
     if (!v.ok) details[name] = v.reason;
     else changes.push({ field, value: v.value });
   }
@@ -233,7 +236,8 @@ export async function lockCustomer(q: Q, id: number): Promise<CustomerRow | unde
 export async function patchCustomer(trx: Q, id: number, values: Record<string, unknown>, ctx: WriteContext): Promise<Customer | undefined> {
   const row = await lockCustomer(trx, id);
   if (!row) return undefined;
-  const changes = validateAll(await listFields(trx, row.project_id), values, false);
+  const rules = { country: ctx.country, dateOrder: ctx.dateOrder ?? dateOrderOf(ctx.country) };
+  const changes = validateAll(await listFields(trx, row.project_id), values, false, rules);
   const applied = await updateCustomer(trx, row, changes, ctx);
   return toCustomer(applied.length === 0 ? row : (await getCustomerRow(trx, id))!);
 }

@@ -5,6 +5,8 @@ import { advanceIdSequence, isUniqueViolation } from '../db/dialect.ts';
 import { conflict, invalid } from '../errors.ts';
 import { normalizePhone, type CountryCode } from '../phone.ts';
 import { SPECIAL_OUT } from './special-out.ts';
+import { parseDate, type DateOrder } from './dates.ts';
+import { cleanPhoneCell } from './phone-cells.ts';
 
 export const FIELD_TYPES: readonly FieldType[] = ['text', 'phone', 'email', 'number', 'date', 'select'];
 
@@ -60,6 +62,13 @@ export const RESERVED_PARAMS: ReadonlySet<string> = new Set([
  * every map of ours keyed by display_name has a null prototype or is a Map.
  */
 export const OBJECT_MEMBER_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+/**
+ * Reserved names a form field may still take: `notes` and `call_id` are our own extensions of set_data,
+ * not the vendor's, and a field of that name wins over the extension (telephony-api.md).
+ */
+const FIELD_MAY_TAKE = new Set(['phone', 'notes', 'call_id']);
+/** A display_name: a letter (any script: Hebrew labels are common) or _, then letters, marks, digits or _. */
+const DISPLAY_NAME = /^[\p{L}_][\p{L}\p{M}0-9_]{0,63}$/u;
 /** Columns the export/import format uses for itself. */
 const IMPORT_COLUMNS = new Set(['id', 'status_id', 'repository_assign_id']);
 
@@ -68,13 +77,13 @@ export async function createField(q: Q, projectId: number, input: FieldInput): P
   const name = input.display_name.trim();
   // `phone` is reserved as a lookup key but is also the natural name of a phone field; set_data treats it
   // as a field update in by-assign mode (telephony-api.md), so it stays allowed.
-  if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name)) {
-    throw invalid('display_name must be 1-64 letters, digits or _ and not start with a digit', { display_name: 'invalid' });
+  if (!DISPLAY_NAME.test(name)) {
+    throw invalid('display_name must be 1-64 letters (any alphabet), digits 0-9 or _, and not start with a digit', { display_name: 'invalid' });
   }
   if (OBJECT_MEMBER_NAMES.has(name)) {
     throw invalid(`display_name ${name} is not allowed: it names a JavaScript object's own machinery, which client code mishandles`, { display_name: 'reserved' });
   }
-  if ((RESERVED_PARAMS.has(name) && name !== 'phone') || SPECIAL_OUT.has(name) || IMPORT_COLUMNS.has(name)) {
+  if ((RESERVED_PARAMS.has(name) && !FIELD_MAY_TAKE.has(name)) || SPECIAL_OUT.has(name) || IMPORT_COLUMNS.has(name)) {
     throw invalid(`display_name ${name} is reserved by the telephony API`, { display_name: 'reserved' });
   }
   let options: string[] | null = null;
@@ -114,14 +123,28 @@ export type Validated = { ok: true; value: string } | { ok: false; reason: strin
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)$/;
-const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const MAX_VALUE_LENGTH = 10_000;
 
+/** How values of the server's country are read (CRM_DEFAULT_COUNTRY, CRM_DATE_ORDER). */
+export interface ValueRules {
+  country: CountryCode;
+  dateOrder: DateOrder;
+}
+
+/** The configuration's defaults (IL, DMY), for callers that are not handed a Config. */
+export const DEFAULT_VALUE_RULES: ValueRules = Object.freeze({ country: 'IL', dateOrder: 'DMY' });
+
+/** The rules of a Config (CRM_DEFAULT_COUNTRY, CRM_DATE_ORDER). */
+export function valueRules(config: { defaultCountry: CountryCode; dateOrder: DateOrder }): ValueRules {
+  return { country: config.defaultCountry, dateOrder: config.dateOrder };
+}
+
 /**
- * Validates a value for a field by its type. The value is stored as entered (trimmed); '' is no value
- * (it clears the field), which a required field refuses.
+ * Validates a value for a field by its type. The value is stored as entered (trimmed), except dates
+ * (stored as YYYY-MM-DD) and phones (Excel's artefacts cleaned, phone-cells.ts); '' is no value (it
+ * clears the field), which a required field refuses.
  */
-export function validateValue(field: Field, raw: string): Validated {
+export function validateValue(field: Field, raw: string, rules: ValueRules = DEFAULT_VALUE_RULES): Validated {
   const value = raw.trim();
   if (value === '') return field.required ? { ok: false, reason: `${field.display_name} is required` } : { ok: true, value };
   if (value.length > MAX_VALUE_LENGTH) return { ok: false, reason: `longer than ${MAX_VALUE_LENGTH} characters` };
@@ -132,20 +155,12 @@ export function validateValue(field: Field, raw: string): Validated {
       return EMAIL.test(value) ? { ok: true, value } : { ok: false, reason: 'not a valid email address' };
     case 'number':
       return NUMBER.test(value) && Number.isFinite(Number(value)) ? { ok: true, value } : { ok: false, reason: 'not a number' };
-    case 'date': {
-      const m = DATE.exec(value);
-      if (m) {
-        const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
-        if (d.getUTCFullYear() === Number(m[1]) && d.getUTCMonth() === Number(m[2]) - 1 && d.getUTCDate() === Number(m[3])) {
-          return { ok: true, value };
-        }
-      }
-      return { ok: false, reason: 'not a date (YYYY-MM-DD)' };
-    }
+    case 'date':
+      return parseDate(value, rules.dateOrder);
     case 'select':
       return field.options?.includes(value) ? { ok: true, value } : { ok: false, reason: `not one of the options: ${field.options?.join(', ')}` };
     case 'phone':
-      return /\d/.test(value) ? { ok: true, value } : { ok: false, reason: 'a phone number needs at least one digit' };
+      return cleanPhoneCell(value, rules.country);
     default:
       return { ok: true, value };
   }

@@ -1,19 +1,26 @@
 // Import file formats → rows of named values with the file's own line numbers. Streamed: a row is read,
 // handed on and forgotten; nothing here holds more than one record (bounded by MAX_RECORD_BYTES).
-//   CSV: the first non-empty record is the header (display_names plus id/repository_assign_id/status_id).
-//   NDJSON: one JSON object per line, keys as in the CSV header.
-// A blank cell (or an NDJSON "" / null) is no value: it is left out of the row.
+//   CSV: decoded (import-decode.ts), delimiter detected (comma, semicolon or tab) from the header line;
+//        the first non-empty record is the header, matched to fields by import-columns.ts.
+//   XLSX: import-xlsx.ts, the same header rules, rows handed on the same way.
+//   NDJSON: one JSON object per line, keys as in the CSV header (UTF-8, as JSON is).
+// A blank cell (or an NDJSON "" / null) is no value: it is left out of the row. Every row carries its
+// cells as read, so a rejected row can be given back as it was (GET /imports/:id/rejects).
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parse, CsvError } from 'csv-parse';
 import { AppError } from '../errors.ts';
+import { rowValues, type ColumnResolver } from './import-columns.ts';
+import { decodeChunks } from './import-decode.ts';
+import { xlsxRows } from './import-xlsx.ts';
 
-export type ImportFormat = 'csv' | 'ndjson';
+export type ImportFormat = 'csv' | 'ndjson' | 'xlsx';
 
-/** A row as read: raw values by column name, blanks left out. */
+/** A row as read: raw values by column name, blanks left out; `cells` as in the file. */
 export interface RawRow {
   line: number;
   values: Record<string, string>;
+  cells: string[];
 }
 
 /** A line that could not be read. `fatal`: nothing after it can be read either. */
@@ -21,6 +28,26 @@ export interface RowReadError {
   line: number;
   error: string;
   fatal?: boolean;
+  cells?: string[];
+}
+
+export interface ReadOptions {
+  columns: ColumnResolver;
+  /** Declared charset (content type, --encoding); undefined: detected. */
+  charset?: string;
+  /** CRM_LEGACY_CHARSET */
+  legacyCharset: string;
+  /** XLSX: the sheet by name or 1-based position; default the first. */
+  sheet?: string;
+  /** What was read about the file: its header, encoding, delimiter, ignored columns. */
+  file: FileFacts;
+}
+
+export interface FileFacts {
+  header?: string[];
+  encoding?: string;
+  delimiter?: string;
+  ignored?: string[];
 }
 
 /**
@@ -49,11 +76,72 @@ export async function* countedChunks(source: Readable | AsyncIterable<Buffer | s
   }
 }
 
-export function readRows(format: ImportFormat, chunks: AsyncIterable<Buffer>, columns: ReadonlySet<string>): AsyncGenerator<RawRow | RowReadError> {
-  return format === 'csv' ? csvRows(chunks, columns) : ndjsonRows(chunks);
+export function readRows(format: ImportFormat, chunks: AsyncIterable<Buffer>, opts: ReadOptions): AsyncGenerator<RawRow | RowReadError> {
+  if (format === 'xlsx') return xlsxRows(chunks, opts);
+  if (format === 'csv') return csvRows(chunks, opts);
+  opts.file.encoding = 'utf-8';
+  return ndjsonRows(chunks);
 }
 
-async function* csvRows(chunks: AsyncIterable<Buffer>, columns: ReadonlySet<string>): AsyncGenerator<RawRow | RowReadError> {
+/** The column of the first cell holding U+FFFD (bytes the charset could not decode), if any. */
+export function undecodable(header: string[], cells: string[]): string | undefined {
+  const i = cells.findIndex((c) => c.includes('\uFFFD'));
+  return i === -1 ? undefined : (header[i] ?? `column ${i + 1}`);
+}
+
+/** The most frequent of comma, semicolon and tab outside quotes in the header line; comma when none. */
+export function detectDelimiter(line: string): string {
+  const counts = new Map<string, number>([[',', 0], [';', 0], ['\t', 0]]);
+  let quoted = false;
+  for (const ch of line) {
+    if (ch === '"') quoted = !quoted;
+    else if (!quoted && counts.has(ch)) counts.set(ch, counts.get(ch)! + 1);
+  }
+  let best = ',';
+  for (const [d, n] of counts) if (n > counts.get(best)!) best = d;
+  return best;
+}
+
+/** The decoded text, its first line held back until complete so the delimiter can be chosen. */
+async function* withFirstLine(text: AsyncIterable<string>, onLine: (line: string) => void): AsyncGenerator<string> {
+  let head = '';
+  let seen = false;
+  for await (const t of text) {
+    if (seen) {
+      yield t;
+      continue;
+    }
+    head += t;
+    // Leading blank lines are skipped by the parser; the header is the first line with something on it.
+    const body = head.replace(/^[\r\n]+/, '');
+    const nl = body.search(/[\r\n]/);
+    if (nl === -1 && head.length < MAX_RECORD_BYTES) continue;
+    onLine(nl === -1 ? body : body.slice(0, nl));
+    seen = true;
+    yield head;
+  }
+  if (!seen) {
+    onLine(head.replace(/^[\r\n]+/, ''));
+    if (head) yield head;
+  }
+}
+
+async function* csvRows(chunks: AsyncIterable<Buffer>, opts: ReadOptions): AsyncGenerator<RawRow | RowReadError> {
+  const file = opts.file;
+  const decoded = decodeChunks(chunks, { charset: opts.charset, legacyCharset: opts.legacyCharset }, file);
+  // The parser is made once the header line is known (its delimiter); chunks wait in the generator.
+  const text = withFirstLine(decoded, (line) => (file.delimiter = detectDelimiter(line)));
+  const first = await text.next();
+  const delimiter = file.delimiter ?? ',';
+  async function* replay() {
+    if (!first.done) yield first.value;
+    yield* text;
+  }
+  yield* parseCsv(replay(), delimiter, opts);
+}
+
+async function* parseCsv(chunks: AsyncIterable<string>, delimiter: string, opts: ReadOptions): AsyncGenerator<RawRow | RowReadError> {
+  const file = opts.file;
   // A CSV syntax error stops the file: what follows it cannot be split into records reliably. It is
   // taken through on_skip rather than as a stream error, because a stream destroyed by an error drops
   // the records it has parsed but not yet handed on, and those come before the error.
@@ -61,6 +149,7 @@ async function* csvRows(chunks: AsyncIterable<Buffer>, columns: ReadonlySet<stri
   const parser = parse({
     info: true,
     bom: true,
+    delimiter,
     // Lenient quotes (a stray " inside a cell is kept as text), so only a quote never closed is fatal.
     relax_quotes: true,
     relax_column_count: true,
@@ -81,6 +170,7 @@ async function* csvRows(chunks: AsyncIterable<Buffer>, columns: ReadonlySet<stri
   // Errors of the source (413, an aborted upload) reach us through the parser's iterator.
   const feeding = pipeline(untilFatal(), parser).catch(() => undefined);
   let header: string[] | undefined;
+  let keys: (string | null)[] = [];
   // csv-parse counts a CRLF inside a quoted cell as two lines (info.lines is the record's last line):
   // the surplus so far is subtracted.
   let surplus = 0;
@@ -106,30 +196,31 @@ async function* csvRows(chunks: AsyncIterable<Buffer>, columns: ReadonlySet<stri
       const line = end - breaks;
       lastEnd = end;
       if (header === undefined) {
-        const problem = headerProblem(record, columns);
-        if (problem) {
-          yield { line, error: problem, fatal: true };
+        header = record;
+        file.header = record;
+        const bad = undecodable(record, record);
+        const match = bad !== undefined ? `header: ${badBytes(file.encoding)}` : opts.columns(record);
+        if (typeof match === 'string') {
+          yield { line, error: match, fatal: true, cells: record };
           return;
         }
-        header = record.map((h) => h.trim());
+        keys = match.keys;
+        file.ignored = match.ignored;
         continue;
-      }
-      if (record.length !== header.length) {
-        yield { line, error: `has ${record.length} cells, the header has ${header.length}` };
-        continue;
-      }
-      // Keyed by the file's headers: null prototype, so a `__proto__` column is a column (an unknown one).
-      const values: Record<string, string> = Object.create(null);
-      let any = false;
-      for (let i = 0; i < header.length; i++) {
-        const v = record[i]!;
-        if (v.trim() !== '') {
-          values[header[i]!] = v;
-          any = true;
-        }
       }
       // A record of blank cells only (",,,", as spreadsheets leave at the end) is an empty line.
-      if (any) yield { line, values };
+      if (record.every((c) => c.trim() === '')) continue;
+      if (record.length !== header.length) {
+        yield { line, error: `has ${record.length} cells, the header has ${header.length}`, cells: record };
+        continue;
+      }
+      const bad = undecodable(header, record);
+      if (bad !== undefined) {
+        yield { line, error: `${bad}: ${badBytes(file.encoding)}`, cells: record };
+        continue;
+      }
+      const values = rowValues(keys, record);
+      if (values) yield { line, values, cells: record };
     }
     const err = fatal as CsvError | undefined;
     if (err) {
@@ -146,20 +237,8 @@ async function* csvRows(chunks: AsyncIterable<Buffer>, columns: ReadonlySet<stri
   }
 }
 
-function headerProblem(header: string[], columns: ReadonlySet<string>): string | undefined {
-  const names = header.map((h) => h.trim());
-  const blank = names.findIndex((n) => n === '');
-  if (blank !== -1) return `header: column ${blank + 1} has no name`;
-  const seen = new Set<string>();
-  for (const n of names) {
-    if (seen.has(n)) return `header: column ${n} appears twice`;
-    seen.add(n);
-  }
-  const unknown = names.filter((n) => !columns.has(n));
-  if (unknown.length > 0) {
-    return `header: unknown column${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (not a field of the project, nor id, repository_assign_id or status_id); nothing was imported`;
-  }
-  return undefined;
+export function badBytes(encoding: string | undefined): string {
+  return `holds bytes that are not valid ${encoding ?? 'text'}; declare the file's charset (content type charset=…, CLI --encoding)`;
 }
 
 async function* ndjsonRows(chunks: AsyncIterable<Buffer>): AsyncGenerator<RawRow | RowReadError> {
@@ -167,20 +246,21 @@ async function* ndjsonRows(chunks: AsyncIterable<Buffer>): AsyncGenerator<RawRow
   for await (const item of splitLines(chunks)) {
     line++;
     if (item === null) {
-      yield { line, error: `longer than ${MAX_RECORD_BYTES} bytes` };
+      yield { line, error: `longer than ${MAX_RECORD_BYTES} bytes`, cells: [''] };
       continue;
     }
     const text = (line === 1 ? item.replace(/^\uFEFF/, '') : item).trim();
     if (text === '') continue;
+    const cells = [text];
     let obj: unknown;
     try {
       obj = JSON.parse(text);
     } catch {
-      yield { line, error: 'not valid JSON' };
+      yield { line, error: 'not valid JSON', cells };
       continue;
     }
     if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
-      yield { line, error: 'not a JSON object' };
+      yield { line, error: 'not a JSON object', cells };
       continue;
     }
     const values: Record<string, string> = Object.create(null);
@@ -192,8 +272,8 @@ async function* ndjsonRows(chunks: AsyncIterable<Buffer>): AsyncGenerator<RawRow
       } else if (typeof v === 'number' || typeof v === 'boolean') values[k] = String(v);
       else bad.push(k);
     }
-    if (bad.length > 0) yield { line, error: `${bad.join(', ')}: must be a string, a number or null` };
-    else if (Object.keys(values).length > 0) yield { line, values };
+    if (bad.length > 0) yield { line, error: `${bad.join(', ')}: must be a string, a number or null`, cells };
+    else if (Object.keys(values).length > 0) yield { line, values, cells };
   }
 }
 

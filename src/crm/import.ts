@@ -17,7 +17,11 @@ import { normalizePhone, type CountryCode } from '../phone.ts';
 import { checkBelongs, insertAssign, insertAssigns, setAssignStatus } from './assigns.ts';
 import { emptyValues, insertCustomer, insertCustomers, parseData, updateCustomer, validateAll, type Change, type Values } from './customers.ts';
 import { listFields, uniqueKey, type Field } from './fields.ts';
-import { countedChunks, readRows, type ByteCount, type ImportFormat, type RawRow } from './import-rows.ts';
+import { dateOrderOf, type DateOrder } from './dates.ts';
+import { columnResolver, type UnknownColumns } from './import-columns.ts';
+import { decoderFor } from './import-decode.ts';
+import { countedChunks, readRows, type ByteCount, type FileFacts, type ImportFormat, type RawRow } from './import-rows.ts';
+import { finishImport, saveItems, saveRejects, startImport, type CreatedItem, type Reject } from './import-records.ts';
 import { getProject } from './setup.ts';
 import { parseId } from '../ids.ts';
 
@@ -33,6 +37,18 @@ export interface ImportOptions {
   format: ImportFormat;
   onDuplicate?: OnDuplicate;
   country: CountryCode;
+  /** CRM_DATE_ORDER (default the country's order) */
+  dateOrder?: DateOrder;
+  /** Who runs it (recorded on the import): "admin", a username, "cli:<os user>". */
+  who?: string;
+  /** Declared charset (content type, --encoding); undefined: detected (import-decode.ts). */
+  charset?: string;
+  /** CRM_LEGACY_CHARSET (default windows-1255) */
+  legacyCharset?: string;
+  /** XLSX: sheet name or 1-based position (default the first). */
+  sheet?: string;
+  /** refuse (default): an unknown column refuses the file; ignore: it is left out. */
+  unknownColumns?: UnknownColumns;
   /** Bytes accepted before the import is refused with 413 (CRM_IMPORT_LIMIT). */
   maxBytes?: number;
   /** Rows per transaction (default 1000). */
@@ -53,13 +69,18 @@ export interface ImportError {
 }
 
 export interface ImportSummary {
+  import_id: number;
   created: number;
   updated: number;
   skipped: number;
   /** The first MAX_LISTED_ERRORS errors, by line. */
   errors: ImportError[];
-  /** All errors, also those left out of the list. */
+  /** All errors, also those left out of the list (every one is kept: GET /imports/:id/rejects). */
   error_count: number;
+  /** The charset the file was read with (or "xlsx"). */
+  encoding: string | null;
+  /** Header cells left out (unknown_columns=ignore). */
+  ignored_columns: string[];
 }
 
 export const MAX_LISTED_ERRORS = 1000;
@@ -71,10 +92,19 @@ export async function checkImportTarget(q: Q, projectId: number, repositoryId: n
   await checkBelongs(q, projectId, { repository_id: repositoryId });
 }
 
+/**
+ * The fields an import can write. Hook for archived fields (lifecycle): an archived field is an unknown
+ * column for imports (admin-api.md), so it is filtered out here once that flag exists.
+ */
+export function importableFields(fields: Field[]): Field[] {
+  return fields.filter((f) => (f as Field & { archived?: boolean }).archived !== true);
+}
+
 export async function importCustomers(db: Db, source: Readable | AsyncIterable<Buffer | string>, opts: ImportOptions): Promise<ImportSummary> {
   await checkImportTarget(db.q, opts.projectId, opts.repositoryId);
+  if (opts.charset !== undefined) decoderFor(opts.charset);
   // The project's setup is read once per import: per-row work stays small.
-  const fields = await listFields(db.q, opts.projectId);
+  const fields = importableFields(await listFields(db.q, opts.projectId));
   const statuses = await db.q.selectFrom('statuses').select('id').where('project_id', '=', opts.projectId).execute();
   const ctx: BatchContext = {
     projectId: opts.projectId,
@@ -85,48 +115,72 @@ export async function importCustomers(db: Db, source: Readable | AsyncIterable<B
     phoneFields: fields.filter((f) => f.type === 'phone'),
     uniqueFields: fields.filter((f) => f.unique),
     statusIds: new Set(statuses.map((s) => s.id)),
+    rules: { country: opts.country, dateOrder: opts.dateOrder ?? dateOrderOf(opts.country) },
+    ignoreUnknown: opts.unknownColumns === 'ignore',
+    known: new Set<string>([...ID_COLUMNS, ...fields.map((f) => f.display_name)]),
+    importId: 0,
   };
-  const columns = new Set<string>([...ID_COLUMNS, ...fields.map((f) => f.display_name)]);
+  const file: FileFacts = {};
+  const importId = await startImport(db, { ...opts, who: opts.who ?? 'unknown', onDuplicate: opts.onDuplicate ?? 'skip' });
+  ctx.importId = importId;
 
-  const summary: ImportSummary = { created: 0, updated: 0, skipped: 0, errors: [], error_count: 0 };
+  const summary: ImportSummary = { import_id: importId, created: 0, updated: 0, skipped: 0, errors: [], error_count: 0, encoding: null, ignored_columns: [] };
   const count: ByteCount = { bytes: 0 };
   const batchSize = opts.batchSize ?? DEFAULT_BATCH;
   let rowsRead = 0;
   let batch: PreparedRow[] = [];
   // Errors found while reading wait for their batch, so the list comes out in line order.
-  let pending: ImportError[] = [];
+  let pending: Reject[] = [];
 
-  const report = (errors: ImportError[]) => {
+  const report = async (errors: Reject[]) => {
+    if (errors.length === 0) return;
     errors.sort((a, b) => a.line - b.line);
     summary.error_count += errors.length;
-    for (const e of errors) if (summary.errors.length < MAX_LISTED_ERRORS) summary.errors.push(e);
+    for (const e of errors) if (summary.errors.length < MAX_LISTED_ERRORS) summary.errors.push({ line: e.line, message: e.message });
+    await saveRejects(db, importId, errors);
   };
   const flush = async () => {
     const result = batch.length > 0 ? await writeBatchOnce(db, batch, ctx) : { created: 0, updated: 0, skipped: 0, errors: [] };
     summary.created += result.created;
     summary.updated += result.updated;
     summary.skipped += result.skipped;
-    report([...pending, ...result.errors]);
+    await report([...pending, ...result.errors]);
     batch = [];
     pending = [];
     opts.onProgress?.({ rows: rowsRead, bytes: count.bytes });
   };
 
-  for await (const row of readRows(opts.format, countedChunks(source, count, opts.maxBytes), columns)) {
-    if ('error' in row) {
-      if (!row.fatal) rowsRead++;
-      pending.push({ line: row.line, message: row.error });
-      if (row.fatal) break;
-      continue;
+  const readOpts = {
+    columns: columnResolver(fields, ID_COLUMNS, opts.unknownColumns ?? 'refuse'),
+    charset: opts.charset,
+    legacyCharset: opts.legacyCharset ?? 'windows-1255',
+    sheet: opts.sheet,
+    file,
+  };
+  try {
+    for await (const row of readRows(opts.format, countedChunks(source, count, opts.maxBytes), readOpts)) {
+      if ('error' in row) {
+        if (!row.fatal) rowsRead++;
+        pending.push({ line: row.line, message: row.error, cells: row.cells ?? [] });
+        if (row.fatal) break;
+        continue;
+      }
+      rowsRead++;
+      const prepared = prepareRow(row, ctx);
+      if ('message' in prepared) pending.push(prepared);
+      else batch.push(prepared);
+      // A file of bad rows only must not pile up its errors either.
+      if (batch.length >= batchSize || pending.length >= batchSize) await flush();
     }
-    rowsRead++;
-    const prepared = prepareRow(row, ctx);
-    if ('message' in prepared) pending.push(prepared);
-    else batch.push(prepared);
-    // A file of bad rows only must not pile up its errors either.
-    if (batch.length >= batchSize || pending.length >= batchSize) await flush();
+    await flush();
+  } catch (err) {
+    // Batches already written stay written (each was its own commit): the import says how far it got.
+    await finishImport(db, importId, summary, file, { rows: rowsRead, bytes: count.bytes }, 'failed').catch(() => undefined);
+    throw err;
   }
-  await flush();
+  summary.encoding = file.encoding ?? null;
+  summary.ignored_columns = file.ignored ?? [];
+  await finishImport(db, importId, summary, file, { rows: rowsRead, bytes: count.bytes }, 'done');
   if (summary.created + summary.updated >= REANALYZE_ROWS) await refreshStatistics(db);
   return summary;
 }
@@ -156,11 +210,17 @@ interface BatchContext {
   phoneFields: Field[];
   uniqueFields: Field[];
   statusIds: ReadonlySet<number>;
+  rules: { country: CountryCode; dateOrder: DateOrder };
+  ignoreUnknown: boolean;
+  /** Column names rows may carry (display_names and ID_COLUMNS). */
+  known: ReadonlySet<string>;
+  importId: number;
 }
 
 /** A row that passed every check that needs no database. */
 interface PreparedRow {
   line: number;
+  cells: string[];
   id?: number;
   assignId?: number;
   /** undefined: not given; null: 0, no status */
@@ -176,10 +236,12 @@ function positiveId(name: string, raw: string): number | string {
   return parseId(raw.trim()) ?? `${name} must be a positive whole number (at most 9007199254740991)`;
 }
 
-function prepareRow(row: RawRow, ctx: BatchContext): PreparedRow | ImportError {
+function prepareRow(row: RawRow, ctx: BatchContext): PreparedRow | Reject {
   const { id: rawId, repository_assign_id: rawAssign, status_id: rawStatus, ...values } = row.values;
-  const out: PreparedRow = { line: row.line, changes: [], missing: [], phones: [], uniques: [] };
-  const fail = (message: string) => ({ line: row.line, message });
+  // NDJSON keys are not matched by a header: unknown_columns=ignore leaves them out here.
+  if (ctx.ignoreUnknown) for (const k of Object.keys(values)) if (!ctx.known.has(k)) delete values[k];
+  const out: PreparedRow = { line: row.line, cells: row.cells, changes: [], missing: [], phones: [], uniques: [] };
+  const fail = (message: string): Reject => ({ line: row.line, message, cells: row.cells });
   if (rawId !== undefined) {
     const id = positiveId('id', rawId);
     if (typeof id === 'string') return fail(id);
@@ -200,7 +262,7 @@ function prepareRow(row: RawRow, ctx: BatchContext): PreparedRow | ImportError {
     }
   }
   try {
-    out.changes = validateAll(ctx.fields, values, false);
+    out.changes = validateAll(ctx.fields, values, false, ctx.rules);
   } catch (err) {
     if (err instanceof AppError) return fail(err.message);
     throw err;
@@ -222,7 +284,7 @@ interface BatchResult {
   created: number;
   updated: number;
   skipped: number;
-  errors: ImportError[];
+  errors: Reject[];
 }
 
 /** A row-level write failure in an unguarded batch: the batch is retried with a savepoint per row. */
@@ -288,6 +350,7 @@ async function writeBatch(trx: Q, rows: PreparedRow[], ctx: BatchContext, guarde
   const R = ctx.repositoryId;
   const result: BatchResult = { created: 0, updated: 0, skipped: 0, errors: [] };
   const at = Date.now();
+  const items: CreatedItem[] = [];
 
   // Bulk pre-reads, inside the batch's transaction: ids, assign ids, phone and unique owners.
   const ids = unique(rows.flatMap((r) => (r.id === undefined ? [] : [r.id])));
@@ -358,7 +421,7 @@ async function writeBatch(trx: Q, rows: PreparedRow[], ctx: BatchContext, guarde
   const pendings: Pending[] = [];
 
   for (const row of rows) {
-    const fail = (message: string) => result.errors.push({ line: row.line, message });
+    const fail = (message: string) => result.errors.push({ line: row.line, message, cells: row.cells });
     if (row.id !== undefined && otherProject.has(row.id)) {
       fail(`id ${row.id} belongs to another project`);
       continue;
@@ -398,6 +461,7 @@ async function writeBatch(trx: Q, rows: PreparedRow[], ctx: BatchContext, guarde
           continue;
         }
         who = created.id;
+        items.push({ assign_id: created.assign.id, customer_id: created.id, new_customer: 1 });
         memberships.set(created.id, created.assign);
         assignTaken.set(created.assign.id, { project_id: P, repository_id: R, customer: who });
         if (ctx.update) customerRows.set(created.id, { id: created.id, project_id: P, data: JSON.stringify(data), created_at: at, updated_at: at });
@@ -485,6 +549,7 @@ async function writeBatch(trx: Q, rows: PreparedRow[], ctx: BatchContext, guarde
     customerRows.set(customerId, { ...customer, data: JSON.stringify(after), updated_at: at });
     if (membership && row.statusId !== undefined) membership.status_id = row.statusId;
     if (added) {
+      items.push({ assign_id: added.id, customer_id: customerId, new_customer: 0 });
       memberships.set(customerId, added);
       assignTaken.set(added.id, { project_id: P, repository_id: R, customer: customerId });
     }
@@ -507,7 +572,10 @@ async function writeBatch(trx: Q, rows: PreparedRow[], ctx: BatchContext, guarde
       if (isRowLevel(err)) throw new RowConflict('row conflict', { cause: err });
       throw err;
     }
+    for (const p of pendings) items.push({ assign_id: p.assignId!, customer_id: p.id!, new_customer: 1 });
   }
+  // What the batch created, in its own transaction: the undo's record is never ahead of or behind it.
+  await saveItems(trx, ctx.importId, items);
   return result;
 }
 

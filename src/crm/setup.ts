@@ -20,6 +20,12 @@ async function insertWithId<T extends 'projects' | 'groups' | 'sites' | 'workers
 ) {
   const row = { ...values, created_at: Date.now() };
   if (row.id === undefined) delete row.id;
+  else if (table !== 'projects') {
+    // Ids are unique across the server: say which project holds it (read first: after a failed insert a
+    // PostgreSQL transaction cannot read any more). The insert's constraint still has the last word.
+    const holder = await q.selectFrom(table as 'statuses').select('project_id').where('id', '=', values.id!).executeTakeFirst();
+    if (holder) throw conflict(`${what} ${values.id} already exists (in project ${holder.project_id})`);
+  }
   try {
     const created = await q.insertInto(table).values(row as never).returningAll().executeTakeFirstOrThrow();
     if (values.id !== undefined) await advanceIdSequence(q, table, values.id);

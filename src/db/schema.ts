@@ -169,6 +169,48 @@ export interface AuditLogTable {
   project_id: number | null;
 }
 
+/** One import (migration 005): who, when, where, counts. */
+export interface ImportsTable {
+  id: Generated<number>;
+  project_id: number;
+  repository_id: number;
+  who: string;
+  format: string;
+  encoding: Generated<string | null>;
+  on_duplicate: string;
+  /** running | done | failed | undone */
+  status: string;
+  started_at: number;
+  finished_at: Generated<number | null>;
+  rows: Generated<number>;
+  bytes: Generated<number>;
+  created: Generated<number>;
+  updated: Generated<number>;
+  skipped: Generated<number>;
+  error_count: Generated<number>;
+  /** JSON array of the header's cells (null for NDJSON) */
+  header: Generated<string | null>;
+  undone_at: Generated<number | null>;
+}
+
+/** Every rejected row of an import, as read. */
+export interface ImportRejectsTable {
+  id: Generated<number>;
+  import_id: number;
+  line: number;
+  /** JSON array of the row's cells */
+  cells: string;
+  error: string;
+}
+
+/** The assigns (and customers, new_customer = 1) an import created: what an undo may remove. */
+export interface ImportItemsTable {
+  import_id: number;
+  assign_id: number;
+  customer_id: number;
+  new_customer: number;
+}
+
 /** Hourly rollup of call events and status changes for the dashboard (migration 008, crm/statistics.ts). */
 export interface StatsHourlyTable {
   project_id: number;
@@ -198,6 +240,9 @@ export interface Database {
   history: HistoryTable;
   call_requests: CallRequestsTable;
   audit_log: AuditLogTable;
+  imports: ImportsTable;
+  import_rejects: ImportRejectsTable;
+  import_items: ImportItemsTable;
   stats_hourly: StatsHourlyTable;
 }
 

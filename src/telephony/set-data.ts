@@ -1,6 +1,6 @@
 // set_data.php: write back customer fields and/or the assign's status after (or during) a call.
 import { lockCustomer, updateCustomer, type Change } from '../crm/customers.ts';
-import { RESERVED_PARAMS, validateValue } from '../crm/fields.ts';
+import { RESERVED_PARAMS, validateValue, valueRules } from '../crm/fields.ts';
 import { lockAssign, recordCall } from '../crm/assigns.ts';
 import { DuplicateUniqueError } from '../errors.ts';
 import { SET_DATA, STATUS_SET, fail, success, type Envelope } from './codes.ts';
@@ -87,7 +87,7 @@ export const setData: Handler = async (ctx, { params: p }, auditInWrite) => {
           : hasNul(raw) ? ({ ok: false, reason: 'contains a NUL character (U+0000)' } as const)
           // Bytes that were text in no accepted charset (charset.ts): refused, never stored as U+FFFD.
           : raw.includes('\uFFFD') ? ({ ok: false, reason: 'not valid text (bytes in no accepted charset)' } as const)
-          : validateValue(field, raw);
+          : validateValue(field, raw, valueRules(ctx.config));
         if (v.ok) changes.push({ field, value: v.value });
         else errors[name] = v.reason;
       }
