@@ -16,8 +16,8 @@ import { telephonyRoutes, envelopeReply } from './telephony/routes.ts';
 import { createKeyChecker } from './telephony/auth.ts';
 import { TRANSPORT_CODE, fail } from './telephony/codes.ts';
 import { createAuditLog } from './crm/audit.ts';
-import { listFields } from './crm/fields.ts';
 import { createLookup } from './crm/lookup.ts';
+import { createSetupCache } from './crm/setup-cache.ts';
 import { createAuthThrottle } from './auth-throttle.ts';
 import { createFastPath, type FastPath } from './telephony/fast-path.ts';
 import { clientErrorHandler, registerSecurity, secretsOf } from './security.ts';
@@ -108,28 +108,27 @@ export async function buildApp({ config, db, logStream }: BuildOptions): Promise
     return reply.code(404).send(errorBody('not_found', `No route ${request.method} ${path}`));
   });
 
-  const fieldNameCache = new Map<number, { at: number; names: Promise<ReadonlySet<string>> }>();
+  // The one setup cache of this process (crm/setup-cache.ts: what invalidates it and how other processes learn).
+  const setup = createSetupCache(db);
+  setup.start();
+  app.addHook('onClose', async () => {
+    await setup.stop();
+  });
+  const lookup = createLookup(db, setup);
   const ctx = {
     config,
     db,
     checkKey: createKeyChecker(config),
-    lookup: createLookup(db),
+    lookup,
     log: app.log,
-    fieldNames(projectId: number) {
-      const hit = fieldNameCache.get(projectId);
-      if (hit && Date.now() - hit.at < 10_000) return hit.names;
-      const names = listFields(db.read, projectId).then((fs) => new Set(fs.map((f) => f.display_name)));
-      if (fieldNameCache.size > 10_000) fieldNameCache.clear();
-      fieldNameCache.set(projectId, { at: Date.now(), names });
-      return names;
-    },
+    fieldNames: (projectId: number) => lookup.fieldNames(projectId),
   };
 
   // Before every route: the OpenAPI document is collected from the routes as they are registered.
   await app.register(swagger, openapiOptions(base));
   await app.register(telephonyRoutes, { prefix: `${base}/api`, ctx, audit, throttle });
   fastPath = createFastPath(base, { ctx, audit, throttle }, app.log, () => draining, config.trustProxy);
-  await app.register(adminRoutes, { prefix: `${base}/admin/v1`, config, db });
+  await app.register(adminRoutes, { prefix: `${base}/admin/v1`, config, db, setup });
   await app.register(docsRoutes, { prefix: base, base });
 
   app.get(`${base}/healthz`, async () => ({ status: 'ok' }));

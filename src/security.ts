@@ -126,7 +126,8 @@ export async function decimalIdParams(request: FastifyRequest) {
   const params = request.params as Record<string, unknown> | undefined;
   if (!params) return;
   for (const [name, value] of Object.entries(params)) {
-    if (name.endsWith('id') && typeof value === 'string' && !/^[0-9]+$/.test(value)) {
+    // `id` and `*_id`, not `did` (DELETE /projects/:project_id/dids/:did takes any spelling of a number).
+    if ((name === 'id' || name.endsWith('_id')) && typeof value === 'string' && !/^[0-9]+$/.test(value)) {
       throw invalid(`${name} must be a positive whole number`, { [name]: 'must be a positive whole number' });
     }
   }

@@ -10,11 +10,15 @@ import { customerRoutes } from './customer-routes.ts';
 import { assignRoutes } from './assign-routes.ts';
 import { importRoutes } from './import-routes.ts';
 import { auditRoutes } from './audit-routes.ts';
+import { lifecycleRoutes } from './lifecycle-routes.ts';
+import type { SetupCache } from '../crm/setup-cache.ts';
 import { decimalIdParams } from '../security.ts';
 
 export interface AdminDeps {
   config: Config;
   db: Db;
+  /** the process's setup cache: routes that change setup tell it after their commit */
+  setup: SetupCache;
 }
 
 export async function adminRoutes(admin: FastifyInstance, deps: AdminDeps) {
@@ -37,6 +41,7 @@ export async function adminRoutes(admin: FastifyInstance, deps: AdminDeps) {
   await setupRoutes(admin, deps);
   await customerRoutes(admin, deps);
   await assignRoutes(admin, deps);
-  await admin.register(importRoutes, { config: deps.config, db: deps.db });
+  await admin.register(importRoutes, { config: deps.config, db: deps.db, setup: deps.setup });
   await auditRoutes(admin, deps);
+  await lifecycleRoutes(admin, deps);
 }
