@@ -14,7 +14,7 @@ const ISO_8601 = '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z
 
 const AuditQuery = Type.Object(
   {
-    endpoint: Type.Optional(Type.Union([Type.Literal('set_data'), Type.Literal('set_status')])),
+    endpoint: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'set_data, set_status, or an admin change such as admin.customer.erase' })),
     code: Type.Optional(Type.Integer({ minimum: 0, maximum: 999 })),
     assign_id: S.OptionalId,
     project_id: S.OptionalId,
@@ -40,6 +40,8 @@ const AuditEntry = Type.Object({
   worker_id: Type.Union([Type.String(), Type.Null()]),
   assign_id: Type.Union([S.Id, Type.Null()]),
   project_id: Type.Union([S.Id, Type.Null()]),
+  actor: Type.Union([Type.String(), Type.Null()], { description: 'admin changes: who made it' }),
+  detail: Type.Union([Type.String(), Type.Null()], { description: 'admin changes: what changed (JSON of ids, never customer values)' }),
 });
 
 /** Milliseconds of an ISO 8601 time; a date-time without an offset is UTC, not the server's zone. */

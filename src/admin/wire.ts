@@ -76,6 +76,8 @@ export const auditEntry = (r: Selectable<AuditLogTable>) => ({
   worker_id: r.worker_id,
   assign_id: r.assign_id,
   project_id: r.project_id,
+  actor: r.actor,
+  detail: r.detail,
 });
 
 /** Cursors are opaque to clients: the last id of the page, encoded. */

@@ -169,7 +169,8 @@ export async function removeAssign(trx: Q, assign: AssignRow, reason: 'removed' 
         .selectFrom('call_events')
         .select([
           'project_id',
-          sql<number>`${assign.customer_id}`.as('customer_id'),
+          // cast: PostgreSQL types a bare parameter in a select list as text
+          sql<number>`cast(${assign.customer_id} as bigint)`.as('customer_id'),
           'assign_id',
           sql<string>`'call'`.as('kind'),
           'status_id',

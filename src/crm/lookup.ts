@@ -165,20 +165,25 @@ export function createLookup(db: Db, cache: SetupCache): Lookup {
       for (const id of ids) rows.push(...(await byId.all([id])));
       return mayHide(rows) ? hideArchived(rows) : rows;
     },
+    // Each hit is answered from a map read before any closure is made: these run on every get_data.
     async projectExists(id) {
+      if (cache.projects.peek(id)) return true;
       return (await cache.projects.get(id, async () => ((await project.all([id])).length > 0 ? true : undefined))) === true;
     },
-    workerProject(id) {
-      return cache.workers.get(id, async () => (await worker.all([id]))[0]?.project_id);
+    async workerProject(id) {
+      return cache.workers.peek(id) ?? cache.workers.get(id, async () => (await worker.all([id]))[0]?.project_id);
     },
-    didPin(projectId, didNorm) {
-      return cache.pins.get(`${projectId}\u0000${didNorm}`, async () => (await pin.all([projectId, didNorm]))[0]?.repository_id);
+    async didPin(projectId, didNorm) {
+      const key = `${projectId}\u0000${didNorm}`;
+      const known = cache.pins.peek(key);
+      if (known !== undefined) return known;
+      return cache.pins.get(key, async () => (await pin.all([projectId, didNorm]))[0]?.repository_id);
     },
     async didProjects(didNorm) {
       return (await didOwners.all([didNorm])).map((r) => r.project_id);
     },
-    statusProject(id, trx) {
-      return cache.statuses.get(id, async () => {
+    async statusProject(id, trx) {
+      return cache.statuses.peek(id) ?? cache.statuses.get(id, async () => {
         const row = await trx.selectFrom('statuses').select('project_id').where('id', '=', id).where('archived_at', 'is', null).executeTakeFirst();
         return row?.project_id;
       });
