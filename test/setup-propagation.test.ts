@@ -77,18 +77,20 @@ for (const dialect of dialects()) {
       await admin(h.app, 'PATCH', '/customers/123', { fields: { city: 'Haifa' } });
       cityField = (await admin(h.app, 'GET', '/projects/10/fields')).items.find((f: { display_name: string }) => f.display_name === 'city').id;
       port = await freePort();
+      const workers = dialect === 'sqlite' ? 2 : 1;
       child = spawn(process.execPath, [BIN, 'serve'], {
-        env: { ...process.env, DATABASE_URL: databaseUrl(h), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', CRM_ADMIN_TOKEN: ADMIN_TOKEN, CRM_WORKERS: dialect === 'sqlite' ? '2' : '1' },
+        env: { ...process.env, DATABASE_URL: databaseUrl(h), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', CRM_ADMIN_TOKEN: ADMIN_TOKEN, CRM_WORKERS: String(workers) },
         stdio: 'pipe',
       });
+      let stdout = '';
+      child.stdout!.on('data', (d) => (stdout += d));
       child.stderr!.on('data', (d) => (stderr += d));
-      for (let i = 0; i < 300; i++) {
-        try {
-          if ((await call(port, 'GET', '/readyz')).status === 200) break;
-        } catch {
-          await new Promise((r) => setTimeout(r, 100));
-        }
+      // Every worker listening (each logs it once): a worker that starts after the change could not prove anything.
+      const t0 = Date.now();
+      while (stdout.split('Server listening').length - 1 < workers && child.exitCode === null && Date.now() - t0 < 120_000) {
+        await new Promise((r) => setTimeout(r, 100));
       }
+      assert.equal(stdout.split('Server listening').length - 1, workers, stderr);
     });
     after(async () => {
       if (child && child.exitCode === null) {
