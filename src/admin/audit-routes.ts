@@ -14,7 +14,9 @@ const ISO_8601 = '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z
 
 const AuditQuery = Type.Object(
   {
-    endpoint: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'set_data, set_status, or an admin change such as admin.customer.erase' })),
+    endpoint: Type.Optional(
+      Type.Union([Type.Literal('set_data'), Type.Literal('set_status'), Type.String({ pattern: '^admin\\.[a-z_]{1,32}\\.[a-z_]{1,32}$', description: 'an admin change, e.g. admin.customer.erase' })]),
+    ),
     code: Type.Optional(Type.Integer({ minimum: 0, maximum: 999 })),
     assign_id: S.OptionalId,
     project_id: S.OptionalId,
