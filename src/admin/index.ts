@@ -12,6 +12,7 @@ import { importRoutes } from './import-routes.ts';
 import { auditRoutes } from './audit-routes.ts';
 import { lifecycleRoutes } from './lifecycle-routes.ts';
 import type { SetupCache } from '../crm/setup-cache.ts';
+import { statisticsRoutes } from './statistics-routes.ts';
 import { decimalIdParams } from '../security.ts';
 
 export interface AdminDeps {
@@ -44,4 +45,5 @@ export async function adminRoutes(admin: FastifyInstance, deps: AdminDeps) {
   await admin.register(importRoutes, { config: deps.config, db: deps.db, setup: deps.setup });
   await auditRoutes(admin, deps);
   await lifecycleRoutes(admin, deps);
+  await statisticsRoutes(admin, deps);
 }

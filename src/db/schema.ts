@@ -196,6 +196,18 @@ export interface RemovedAssignsTable {
   reason: string;
 }
 
+/** Hourly rollup of call events and status changes for the dashboard (migration 008, crm/statistics.ts). */
+export interface StatsHourlyTable {
+  project_id: number;
+  /** floor(at / 3600000): the UTC hour */
+  hour_index: number;
+  /** 0: none; -1 (with status_id -1): the marker of a computed hour */
+  worker_id: number;
+  status_id: number;
+  calls: number;
+  status_changes: number;
+}
+
 export interface Database {
   projects: ProjectsTable;
   groups: NamedPartTable;
@@ -215,6 +227,7 @@ export interface Database {
   audit_log: AuditLogTable;
   setup_version: SetupVersionTable;
   removed_assigns: RemovedAssignsTable;
+  stats_hourly: StatsHourlyTable;
 }
 
 export type ProjectRow = Selectable<ProjectsTable>;
