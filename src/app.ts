@@ -20,7 +20,6 @@ import { createPipeline } from './telephony/pipeline.ts';
 import { createTelephonyPaths } from './telephony/paths.ts';
 import { createFastPath } from './telephony/fast-path.ts';
 import { createAuditLog } from './crm/audit.ts';
-import { listFields } from './crm/fields.ts';
 import { createLookup } from './crm/lookup.ts';
 import { createAuthThrottle } from './http/throttle.ts';
 import { createClientAddress } from './http/client-address.ts';
@@ -30,6 +29,7 @@ import { JSON_TYPE } from './http/headers.ts';
 import { problemOf } from './http/problems.ts';
 import { createRequestIds } from './http/request-id.ts';
 import { registerSecurity, secretsOf } from './security.ts';
+import { createSetupCache } from './crm/setup-cache.ts';
 
 export interface BuildOptions {
   config: Config;
@@ -124,21 +124,20 @@ export async function buildApp({ config, db, logStream }: BuildOptions): Promise
     return sendError(request, reply, 404, 'not_found', message);
   });
 
-  const fieldNameCache = new Map<number, { at: number; names: Promise<ReadonlySet<string>> }>();
+  // The one setup cache of this process (crm/setup-cache.ts: what invalidates it and how other processes learn).
+  const setup = createSetupCache(db);
+  setup.start();
+  app.addHook('onClose', async () => {
+    await setup.stop();
+  });
+  const lookup = createLookup(db, setup);
   const ctx = {
     config,
     db,
-    lookup: createLookup(db),
+    lookup,
     log: app.log,
     warnings: createClientWarnings(app.log),
-    fieldNames(projectId: number) {
-      const hit = fieldNameCache.get(projectId);
-      if (hit && Date.now() - hit.at < 10_000) return hit.names;
-      const names = listFields(db.read, projectId).then((fs) => new Set(fs.map((f) => f.display_name)));
-      if (fieldNameCache.size > 10_000) fieldNameCache.clear();
-      fieldNameCache.set(projectId, { at: Date.now(), names });
-      return names;
-    },
+    fieldNames: (projectId: number) => lookup.fieldNames(projectId),
   };
   const pipeline = createPipeline({ ctx, checkKey: createKeyChecker(config), audit, throttle: telephonyThrottle, secrets: new Set(secretsOf(config)), log: app.log, draining: () => draining });
 
@@ -149,7 +148,7 @@ export async function buildApp({ config, db, logStream }: BuildOptions): Promise
     await app.register(telephonyRoutes, { prefix: `${prefix}/api`, pipeline, clientAddress, documented: prefix === base });
   }
   fastPath = createFastPath(pipeline, clientAddress, requestIds);
-  await app.register(adminRoutes, { prefix: `${base}/admin/v1`, config, db });
+  await app.register(adminRoutes, { prefix: `${base}/admin/v1`, config, db, setup });
   await app.register(docsRoutes, { prefix: base, base });
 
   app.get(`${base}/healthz`, async () => ({ status: 'ok' }));

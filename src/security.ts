@@ -75,7 +75,8 @@ export async function decimalIdParams(request: FastifyRequest) {
   const params = request.params as Record<string, unknown> | undefined;
   if (!params) return;
   for (const [name, value] of Object.entries(params)) {
-    if (name.endsWith('id') && typeof value === 'string' && parseId(value) === undefined) {
+    // `id` and `*_id`, not `did` (DELETE /projects/:project_id/dids/:did takes any spelling of a number).
+    if ((name === 'id' || name.endsWith('_id')) && typeof value === 'string' && parseId(value) === undefined) {
       throw invalid(`${name} must be a positive whole number (at most ${MAX_ID})`, { [name]: 'must be a positive whole number' });
     }
   }

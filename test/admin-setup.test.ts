@@ -67,11 +67,11 @@ for (const dialect of dialects()) {
       const p = await admin(h.app, 'POST', '/projects', { id: 10, name: ' Sales ' });
       assert.deepEqual({ id: p.id, name: p.name }, { id: 10, name: 'Sales' });
       assert.deepEqual(await admin(h.app, 'GET', '/projects/10'), p);
-      assert.deepEqual(await admin(h.app, 'POST', '/projects/10/statuses', { id: 10, name: 'Interested' }), { id: 10, project_id: 10, name: 'Interested' });
-      assert.deepEqual(await admin(h.app, 'POST', '/projects/10/groups', { id: 3, name: 'A' }), { id: 3, project_id: 10, name: 'A' });
-      assert.deepEqual(await admin(h.app, 'POST', '/projects/10/sites', { id: 4, name: 'TLV' }), { id: 4, project_id: 10, name: 'TLV' });
-      assert.deepEqual(await admin(h.app, 'POST', '/projects/10/workers', { id: 99, name: 'Dana', group_id: 3 }), { id: 99, project_id: 10, name: 'Dana', group_id: 3, site_id: null });
-      assert.deepEqual(await admin(h.app, 'POST', '/projects/10/repositories', { id: 7, name: 'Leads', site_id: 4 }), { id: 7, project_id: 10, name: 'Leads', group_id: null, site_id: 4 });
+      assert.deepEqual(await admin(h.app, 'POST', '/projects/10/statuses', { id: 10, name: 'Interested' }), { id: 10, project_id: 10, name: 'Interested', archived: false });
+      assert.deepEqual(await admin(h.app, 'POST', '/projects/10/groups', { id: 3, name: 'A' }), { id: 3, project_id: 10, name: 'A', archived: false });
+      assert.deepEqual(await admin(h.app, 'POST', '/projects/10/sites', { id: 4, name: 'TLV' }), { id: 4, project_id: 10, name: 'TLV', archived: false });
+      assert.deepEqual(await admin(h.app, 'POST', '/projects/10/workers', { id: 99, name: 'Dana', group_id: 3 }), { id: 99, project_id: 10, name: 'Dana', group_id: 3, site_id: null, archived: false });
+      assert.deepEqual(await admin(h.app, 'POST', '/projects/10/repositories', { id: 7, name: 'Leads', site_id: 4 }), { id: 7, project_id: 10, name: 'Leads', group_id: null, site_id: 4, archived: false });
       const did = await admin(h.app, 'POST', '/projects/10/dids', { did: '03-999-9999', repository_id: 7 });
       assert.deepEqual({ ...did, id: undefined }, { id: undefined, project_id: 10, did: '03-999-9999', repository_id: 7 });
       const f = await admin(h.app, 'POST', '/projects/10/fields', { display_name: 'plan', type: 'select', options: ['a', 'b'], required: true });

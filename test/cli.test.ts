@@ -104,12 +104,28 @@ for (const dialect of dialects()) {
         ],
       );
       assert.deepEqual(fields[3].options, ['basic', 'gold']);
-      assert.deepEqual(jsonLines(statuses.stdout), [{ id: 3010, project_id: 30, name: 'Interested' }]);
-      assert.deepEqual(jsonLines(repositories.stdout), [{ id: 3007, project_id: 30, name: 'Leads', group_id: 3003, site_id: null }]);
-      assert.deepEqual(jsonLines(workers.stdout), [{ id: 3099, project_id: 30, name: 'Dana', group_id: 3003, site_id: 3004 }]);
+      assert.deepEqual(jsonLines(statuses.stdout), [{ id: 3010, project_id: 30, name: 'Interested', archived: false }]);
+      assert.deepEqual(jsonLines(repositories.stdout), [{ id: 3007, project_id: 30, name: 'Leads', group_id: 3003, site_id: null, archived: false }]);
+      assert.deepEqual(jsonLines(workers.stdout), [{ id: 3099, project_id: 30, name: 'Dana', group_id: 3003, site_id: 3004, archived: false }]);
       assert.deepEqual(jsonLines(didList.stdout).map((d) => [d.did, d.repository_id]), [['04-8888888', 3007]]);
       // The same database the server uses.
       assert.equal((await admin(h.app, 'GET', '/projects/30/fields')).items.length, 4);
+
+      // Lifecycle verbs beside them: rename a field, archive a status, erase a customer; each audited as the CLI's user.
+      const planId = fields[3].id as number;
+      const customer = await admin(h.app, 'POST', '/projects/30/customers', { fields: { first_name: 'Erase Me' } });
+      const [renamed, archived, erased] = await Promise.all([
+        cli(h, ['field', 'rename', '--project', '30', '--field', String(planId), '--name', 'tier']),
+        cli(h, ['status', 'archive', '--project', '30', '--id', '3010']),
+        cli(h, ['customer', 'erase', '--customer', String(customer.id)]),
+      ]);
+      for (const r of [renamed, archived, erased]) assert.equal(r.code, 0, r.stderr);
+      assert.equal(jsonLines(renamed.stdout)[0].display_name, 'tier');
+      assert.equal(jsonLines(archived.stdout)[0].archived, true);
+      await admin(h.app, 'GET', `/customers/${customer.id}`, undefined, 404);
+      assert.deepEqual((await admin(h.app, 'GET', '/projects/30/statuses')).items, []);
+      const audit = (await admin(h.app, 'GET', '/audit?endpoint=admin.customer.erase')).items;
+      assert.match(audit[0].actor, /^cli/);
     });
 
     test('user errors are one line without a stack: 1 for a failed operation, 2 for usage and configuration', async () => {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { sql } from 'kysely';
 import { openDatabase, type Db } from '../src/db/connect.ts';
+import { createSetupCache } from '../src/crm/setup-cache.ts';
 import { createLookup } from '../src/crm/lookup.ts';
 import { importCustomers } from '../src/crm/import.ts';
 import { setup, seedProject, tel, KEYS, type Harness } from './helpers.ts';
@@ -40,7 +41,7 @@ describe('postgres: prepared statements on the get_data path', { skip: !process.
       });
 
       test(prepared ? 'the by-phone lookup is prepared once per connection and reused' : 'nothing is prepared by name', async () => {
-        const lookup = createLookup(one);
+        const lookup = createLookup(one, createSetupCache(one));
         for (let i = 0; i < 3; i++) assert.equal((await lookup.findByPhone(10, '+972500000000', {})).length, 2);
         if (!prepared) {
           assert.deepEqual(await preparedNames(one), []);

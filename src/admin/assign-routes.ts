@@ -6,6 +6,7 @@ import { Type } from '@fastify/type-provider-typebox';
 import { checkBelongs, getAssignDetail, getAssignRow, insertAssign, listAssigns, lockAssign } from '../crm/assigns.ts';
 import { addCall, listCalls } from '../crm/calls.ts';
 import { assignHistory, type HistoryKey } from '../crm/history.ts';
+import { getRemovedAssign } from '../crm/lifecycle.ts';
 import { getRepository } from '../crm/setup.ts';
 import { notFound } from '../errors.ts';
 import type { AdminDeps } from './index.ts';
@@ -84,7 +85,8 @@ export async function assignRoutes(app: FastifyInstance, { db }: AdminDeps) {
       },
     },
     async (req) => {
-      const assign = await getAssignRow(db.q, req.params.assign_id);
+      // An assign that left its repository (DELETE /assigns/:id, erasure) keeps its history readable by id.
+      const assign = (await getAssignRow(db.q, req.params.assign_id)) ?? (await getRemovedAssign(db.q, req.params.assign_id));
       if (!assign) throw notFound('assign', req.params.assign_id);
       const page = keyPageOf(req.query, 'h', 3);
       const found = await assignHistory(db.q, assign, page.limit, page.after as HistoryKey | undefined);

@@ -14,7 +14,9 @@ const ISO_8601 = '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z
 
 const AuditQuery = Type.Object(
   {
-    endpoint: Type.Optional(Type.Union([Type.Literal('set_data'), Type.Literal('set_status')])),
+    endpoint: Type.Optional(
+      Type.Union([Type.Literal('set_data'), Type.Literal('set_status'), Type.String({ pattern: '^admin\\.[a-z_]{1,32}\\.[a-z_]{1,32}$', description: 'an admin change, e.g. admin.customer.erase' })]),
+    ),
     code: Type.Optional(Type.Integer({ minimum: 0, maximum: 999 })),
     assign_id: S.OptionalId,
     project_id: S.OptionalId,
@@ -40,6 +42,8 @@ const AuditEntry = Type.Object({
   worker_id: Type.Union([Type.String(), Type.Null()]),
   assign_id: Type.Union([S.Id, Type.Null()]),
   project_id: Type.Union([S.Id, Type.Null()]),
+  actor: Type.Union([Type.String(), Type.Null()], { description: 'admin changes: who made it' }),
+  detail: Type.Union([Type.String(), Type.Null()], { description: 'admin changes: what changed (JSON of ids, never customer values)' }),
 });
 
 /** Milliseconds of an ISO 8601 time; a date-time without an offset is UTC, not the server's zone. */

@@ -10,6 +10,8 @@ import { customerRoutes } from './customer-routes.ts';
 import { assignRoutes } from './assign-routes.ts';
 import { importRoutes } from './import-routes.ts';
 import { auditRoutes } from './audit-routes.ts';
+import { lifecycleRoutes } from './lifecycle-routes.ts';
+import type { SetupCache } from '../crm/setup-cache.ts';
 import { statisticsRoutes } from './statistics-routes.ts';
 import { decimalIdParams } from '../security.ts';
 import { refuseNul, strictQueryIntegers } from './input-guard.ts';
@@ -17,6 +19,8 @@ import { refuseNul, strictQueryIntegers } from './input-guard.ts';
 export interface AdminDeps {
   config: Config;
   db: Db;
+  /** the process's setup cache: routes that change setup tell it after their commit */
+  setup: SetupCache;
 }
 
 export async function adminRoutes(admin: FastifyInstance, deps: AdminDeps) {
@@ -41,7 +45,8 @@ export async function adminRoutes(admin: FastifyInstance, deps: AdminDeps) {
   await setupRoutes(admin, deps);
   await customerRoutes(admin, deps);
   await assignRoutes(admin, deps);
-  await admin.register(importRoutes, { config: deps.config, db: deps.db });
+  await admin.register(importRoutes, { config: deps.config, db: deps.db, setup: deps.setup });
   await auditRoutes(admin, deps);
+  await lifecycleRoutes(admin, deps);
   await statisticsRoutes(admin, deps);
 }

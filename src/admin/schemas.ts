@@ -22,6 +22,11 @@ export const PageQuery = Type.Object({
   cursor: Type.Optional(Type.String({ maxLength: 64 })),
 });
 export type PageQueryT = Static<typeof PageQuery>;
+/** Lists of setup rows that can be archived: archived rows are listed only with archived=true. */
+export const ArchivedPageQuery = Type.Object({
+  ...PageQuery.properties,
+  archived: Type.Optional(Type.Boolean({ default: false, description: 'true: archived rows too' })),
+});
 
 export const ProjectParams = Type.Object({ project_id: Id });
 export const RepositoryParams = Type.Object({ repository_id: Id });
@@ -32,13 +37,14 @@ export const NamedInput = Type.Object({ id: OptionalId, name: Name }, { addition
 export const StaffedInput = Type.Object({ id: OptionalId, name: Name, group_id: NullableId, site_id: NullableId }, { additionalProperties: false });
 
 export const Project = Type.Object({ id: Id, name: Type.String(), created_at: Type.String() }, { $id: 'Project' });
-export const Part = Type.Object({ id: Id, project_id: Id, name: Type.String() });
+export const Part = Type.Object({ id: Id, project_id: Id, name: Type.String(), archived: Type.Boolean() });
 export const Staffed = Type.Object({
   id: Id,
   project_id: Id,
   name: Type.String(),
   group_id: Type.Union([Id, Type.Null()]),
   site_id: Type.Union([Id, Type.Null()]),
+  archived: Type.Boolean(),
 });
 
 export const FieldTypeT = Type.Union(['text', 'phone', 'email', 'number', 'date', 'select'].map((t) => Type.Literal(t)));
@@ -64,6 +70,7 @@ export const Field = Type.Object({
   required: Type.Boolean(),
   options: Type.Union([Type.Array(Type.String()), Type.Null()]),
   position: Type.Integer(),
+  archived: Type.Boolean(),
 });
 
 export const DidInput = Type.Object({ did: Type.String({ minLength: 1, maxLength: 64, pattern: '\\d' }), repository_id: NullableId }, { additionalProperties: false });

@@ -30,11 +30,11 @@ export async function setupRoutes(app: FastifyInstance, { db, config }: AdminDep
     });
     return reply.code(201).send(field);
   });
-  r.get('/projects/:project_id/fields', { schema: { tags, summary: "List a project's fields in form order", params: S.ProjectParams, querystring: S.PageQuery, response: { 200: S.listOf(S.Field), ...S.errorResponses(400, 404) } } }, async (req) => {
+  r.get('/projects/:project_id/fields', { schema: { tags, summary: "List a project's fields in form order", params: S.ProjectParams, querystring: S.ArchivedPageQuery, response: { 200: S.listOf(S.Field), ...S.errorResponses(400, 404) } } }, async (req) => {
     await getProject(db.q, req.params.project_id);
     // A project's fields are few: the page is cut from the ordered list by its (position, id) key.
     const page = keyPageOf(req.query, 'f', 2);
-    const all = await listFields(db.q, req.params.project_id);
+    const all = await listFields(db.q, req.params.project_id, { archived: req.query.archived });
     const after = page.after;
     const rest = after === undefined ? all : all.filter((f) => f.position > after[0]! || (f.position === after[0] && f.id > after[1]!));
     const items = rest.slice(0, page.limit);
@@ -47,9 +47,9 @@ export async function setupRoutes(app: FastifyInstance, { db, config }: AdminDep
     r.post(`/projects/:project_id/${path}`, { schema: { tags, summary: `Create a ${one}`, params: S.ProjectParams, body: S.NamedInput, response: { 201: S.Part, ...S.errorResponses(400, 404, 409, 413) } } }, async (req, reply) =>
       reply.code(201).send(wire.part(await db.write((trx) => createPart(trx, table, req.params.project_id, req.body)))),
     );
-    r.get(`/projects/:project_id/${path}`, { schema: { tags, summary: `List a project's ${path}`, params: S.ProjectParams, querystring: S.PageQuery, response: { 200: S.listOf(S.Part), ...S.errorResponses(400, 404) } } }, async (req) => {
+    r.get(`/projects/:project_id/${path}`, { schema: { tags, summary: `List a project's ${path}`, params: S.ProjectParams, querystring: S.ArchivedPageQuery, response: { 200: S.listOf(S.Part), ...S.errorResponses(400, 404) } } }, async (req) => {
       const page = pageOf(req.query);
-      return wire.page(await listParts(db.q, table, req.params.project_id, page), page.limit, wire.part);
+      return wire.page(await listParts(db.q, table, req.params.project_id, { ...page, archived: req.query.archived }), page.limit, wire.part);
     });
   }
 
@@ -57,9 +57,9 @@ export async function setupRoutes(app: FastifyInstance, { db, config }: AdminDep
     r.post(`/projects/:project_id/${table}`, { schema: { tags, summary: `Create a ${one}`, params: S.ProjectParams, body: S.StaffedInput, response: { 201: S.Staffed, ...S.errorResponses(400, 404, 409, 413, 422) } } }, async (req, reply) =>
       reply.code(201).send(wire.staffed(await db.write((trx) => createStaffed(trx, table, req.params.project_id, req.body)))),
     );
-    r.get(`/projects/:project_id/${table}`, { schema: { tags, summary: `List a project's ${table}`, params: S.ProjectParams, querystring: S.PageQuery, response: { 200: S.listOf(S.Staffed), ...S.errorResponses(400, 404) } } }, async (req) => {
+    r.get(`/projects/:project_id/${table}`, { schema: { tags, summary: `List a project's ${table}`, params: S.ProjectParams, querystring: S.ArchivedPageQuery, response: { 200: S.listOf(S.Staffed), ...S.errorResponses(400, 404) } } }, async (req) => {
       const page = pageOf(req.query);
-      return wire.page(await listParts(db.q, table, req.params.project_id, page), page.limit, wire.staffed);
+      return wire.page(await listParts(db.q, table, req.params.project_id, { ...page, archived: req.query.archived }), page.limit, wire.staffed);
     });
   }
 

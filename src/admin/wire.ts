@@ -9,13 +9,19 @@ import { parseId } from '../ids.ts';
 const iso = (ms: number) => new Date(ms).toISOString();
 
 export const project = (r: ProjectRow) => ({ id: r.id, name: r.name, created_at: iso(r.created_at) });
-export const part = (r: { id: number; project_id: number; name: string }) => ({ id: r.id, project_id: r.project_id, name: r.name });
-export const staffed = (r: { id: number; project_id: number; name: string; group_id: number | null; site_id: number | null }) => ({
+export const part = (r: { id: number; project_id: number; name: string; archived_at: number | null }) => ({
+  id: r.id,
+  project_id: r.project_id,
+  name: r.name,
+  archived: r.archived_at !== null,
+});
+export const staffed = (r: { id: number; project_id: number; name: string; group_id: number | null; site_id: number | null; archived_at: number | null }) => ({
   id: r.id,
   project_id: r.project_id,
   name: r.name,
   group_id: r.group_id,
   site_id: r.site_id,
+  archived: r.archived_at !== null,
 });
 export const did = (r: Selectable<DidsTable>) => ({ id: r.id, project_id: r.project_id, did: r.did, repository_id: r.repository_id });
 export const assign = (r: AssignRow) => ({
@@ -71,6 +77,8 @@ export const auditEntry = (r: Selectable<AuditLogTable>) => ({
   worker_id: r.worker_id,
   assign_id: r.assign_id,
   project_id: r.project_id,
+  actor: r.actor,
+  detail: r.detail,
 });
 
 /** Cursors are opaque to clients: the last id of the page, encoded. */

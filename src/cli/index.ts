@@ -7,6 +7,7 @@ import { AppError } from '../errors.ts';
 import { CliError } from './context.ts';
 import { dataCommands } from './data-commands.ts';
 import { setupCommands } from './setup-commands.ts';
+import { lifecycleCommands } from './lifecycle-commands.ts';
 
 export function buildProgram(): Command {
   const program = new Command('callcrm')
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   dataCommands(program);
   setupCommands(program);
   markRequired(program);
+  lifecycleCommands(program);
   return program;
 }
 

@@ -2,7 +2,7 @@
 import type { Selectable } from 'kysely';
 import type { Q } from '../db/connect.ts';
 import type { AssignRow, CallEventsTable, CustomerRow, HistorySource } from '../db/schema.ts';
-import { advanceIdSequence, chunks, isUniqueViolation, lockRows } from '../db/dialect.ts';
+import { advanceIdSequence, chunks, isUniqueViolation, lockRows, newRowId } from '../db/dialect.ts';
 import { conflict, unprocessable } from '../errors.ts';
 
 export interface AssignInput {
@@ -57,7 +57,8 @@ function newAssign(projectId: number, repositoryId: number, input: AssignInput, 
 
 export async function insertAssign(trx: Q, projectId: number, repositoryId: number, input: AssignInput, at = Date.now()): Promise<AssignRow> {
   try {
-    const row = await trx.insertInto('assigns').values(newAssign(projectId, repositoryId, input, at)).returningAll().executeTakeFirstOrThrow();
+    const id = input.id ?? (await newRowId(trx, 'assigns'));
+    const row = await trx.insertInto('assigns').values(newAssign(projectId, repositoryId, { ...input, id }, at)).returningAll().executeTakeFirstOrThrow();
     if (input.id !== undefined) await advanceIdSequence(trx, 'assigns', input.id);
     return row;
   } catch (err) {

@@ -1,7 +1,7 @@
 // Customers: their field values, the phone index and unique values that go with them, and history.
 import type { Q } from '../db/connect.ts';
 import type { CustomerRow, HistorySource } from '../db/schema.ts';
-import { advanceIdSequence, chunks, isUniqueViolation, lockRows } from '../db/dialect.ts';
+import { advanceIdSequence, chunks, isUniqueViolation, lockRows, newRowId } from '../db/dialect.ts';
 import { DuplicateUniqueError, conflict, invalid } from '../errors.ts';
 import { normalizePhone, type CountryCode } from '../phone.ts';
 import { listFields, uniqueKey, validateValue, type Field, type ValueRules } from './fields.ts';
@@ -102,10 +102,11 @@ export async function insertCustomer(trx: Q, projectId: number, changes: Change[
   const data = emptyValues();
   for (const c of changes) if (c.value !== '') data[c.field.display_name] = c.value;
   let row: CustomerRow;
+  const id = ctx.id ?? (await newRowId(trx, 'customers'));
   try {
     row = await trx
       .insertInto('customers')
-      .values({ ...(ctx.id !== undefined ? { id: ctx.id } : {}), project_id: projectId, data: JSON.stringify(data), created_at: now, updated_at: now })
+      .values({ ...(id !== undefined ? { id } : {}), project_id: projectId, data: JSON.stringify(data), created_at: now, updated_at: now })
       .returningAll()
       .executeTakeFirstOrThrow();
   } catch (err) {

@@ -7,6 +7,7 @@ import { normalizePhone, type CountryCode } from '../phone.ts';
 import { SPECIAL_OUT } from './special-out.ts';
 import { parseDate, type DateOrder } from './dates.ts';
 import { cleanPhoneCell } from './phone-cells.ts';
+import { bumpSetupVersion } from './setup-version.ts';
 
 export const FIELD_TYPES: readonly FieldType[] = ['text', 'phone', 'email', 'number', 'date', 'select'];
 
@@ -20,6 +21,8 @@ export interface Field {
   required: boolean;
   options: string[] | null;
   position: number;
+  /** retired: get_data answers null, set_data and imports treat it as unknown (admin-api.md) */
+  archived: boolean;
 }
 
 export function toField(row: FieldRow): Field {
@@ -33,11 +36,18 @@ export function toField(row: FieldRow): Field {
     required: Boolean(row.is_required),
     options: row.options === null ? null : (JSON.parse(row.options) as string[]),
     position: row.position,
+    archived: row.archived_at !== null,
   };
 }
 
-export async function listFields(q: Q, projectId: number): Promise<Field[]> {
-  const rows = await q.selectFrom('fields').selectAll().where('project_id', '=', projectId).orderBy('position').orderBy('id').execute();
+/**
+ * A project's fields in form order: those in use, or with `archived: true` the archived ones too.
+ * Validation, imports and exports see the fields in use only, so an archived field is an unknown name.
+ */
+export async function listFields(q: Q, projectId: number, opts: { archived?: boolean } = {}): Promise<Field[]> {
+  let query = q.selectFrom('fields').selectAll().where('project_id', '=', projectId);
+  if (!opts.archived) query = query.where('archived_at', 'is', null);
+  const rows = await query.orderBy('position').orderBy('id').execute();
   return rows.map(toField);
 }
 
@@ -72,9 +82,9 @@ const DISPLAY_NAME = /^[\p{L}_][\p{L}\p{M}0-9_]{0,63}$/u;
 /** Columns the export/import format uses for itself. */
 const IMPORT_COLUMNS = new Set(['id', 'status_id', 'repository_assign_id']);
 
-export async function createField(q: Q, projectId: number, input: FieldInput): Promise<Field> {
-  const type = input.type ?? 'text';
-  const name = input.display_name.trim();
+/** A display_name a field may take (create and rename), trimmed; else a 400. */
+export function checkDisplayName(raw: string): string {
+  const name = raw.trim();
   // `phone` is reserved as a lookup key but is also the natural name of a phone field; set_data treats it
   // as a field update in by-assign mode (telephony-api.md), so it stays allowed.
   if (!DISPLAY_NAME.test(name)) {
@@ -86,13 +96,24 @@ export async function createField(q: Q, projectId: number, input: FieldInput): P
   if ((RESERVED_PARAMS.has(name) && !FIELD_MAY_TAKE.has(name)) || SPECIAL_OUT.has(name) || IMPORT_COLUMNS.has(name)) {
     throw invalid(`display_name ${name} is reserved by the telephony API`, { display_name: 'reserved' });
   }
-  let options: string[] | null = null;
+  return name;
+}
+
+/** The options a field of this type may hold (create and PATCH); else a 400. */
+export function checkOptions(type: FieldType, given: string[] | undefined): string[] | null {
   if (type === 'select') {
-    options = (input.options ?? []).map((o) => o.trim()).filter(Boolean);
+    const options = (given ?? []).map((o) => o.trim()).filter(Boolean);
     if (options.length === 0) throw invalid('a select field needs a non-empty options list', { options: 'required for select' });
-  } else if (input.options && input.options.length > 0) {
-    throw invalid('options are only for select fields', { options: 'only for select' });
+    return options;
   }
+  if (given && given.length > 0) throw invalid('options are only for select fields', { options: 'only for select' });
+  return null;
+}
+
+export async function createField(q: Q, projectId: number, input: FieldInput): Promise<Field> {
+  const type = input.type ?? 'text';
+  const name = checkDisplayName(input.display_name);
+  const options = checkOptions(type, input.options);
   const last = await q.selectFrom('fields').select((eb) => eb.fn.max('position').as('p')).where('project_id', '=', projectId).executeTakeFirst();
   try {
     const row = await q
@@ -112,6 +133,7 @@ export async function createField(q: Q, projectId: number, input: FieldInput): P
       .returningAll()
       .executeTakeFirstOrThrow();
     if (input.id !== undefined) await advanceIdSequence(q, 'fields', input.id);
+    await bumpSetupVersion(q);
     return toField(row);
   } catch (err) {
     if (isUniqueViolation(err)) throw conflict(`field ${input.id !== undefined ? `id ${input.id} or ` : ''}display_name ${name} already exists`);

@@ -40,7 +40,8 @@ export async function assignHistory(
     .where((eb) =>
       eb.or([
         eb.and([eb('customer_id', '=', assign.customer_id), eb('kind', '=', 'field')]),
-        eb.and([eb('assign_id', '=', assign.id), eb('kind', '=', 'status')]),
+        // kind "call": the call events of an assign that left its repository (lifecycle.ts removeAssign)
+        eb.and([eb('assign_id', '=', assign.id), eb('kind', 'in', ['status', 'call'])]),
       ]),
     );
   if (cursor) h = h.where(after(HISTORY, cursor));

@@ -105,7 +105,8 @@ export async function importCustomers(db: Db, source: Readable | AsyncIterable<B
   if (opts.charset !== undefined) decoderFor(opts.charset);
   // The project's setup is read once per import: per-row work stays small.
   const fields = importableFields(await listFields(db.q, opts.projectId));
-  const statuses = await db.q.selectFrom('statuses').select('id').where('project_id', '=', opts.projectId).execute();
+  // An archived status cannot be set (admin-api.md): an import naming one is an unknown status.
+  const statuses = await db.q.selectFrom('statuses').select('id').where('project_id', '=', opts.projectId).where('archived_at', 'is', null).execute();
   const ctx: BatchContext = {
     projectId: opts.projectId,
     repositoryId: opts.repositoryId,

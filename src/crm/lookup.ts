@@ -4,8 +4,10 @@
 import { sql } from 'kysely';
 import type { Db, Q } from '../db/connect.ts';
 import { prepareRead, slot, type PreparedRead } from '../db/prepared.ts';
-import { listFields, type Field } from './fields.ts';
 import type { AssignFacts } from './special-out.ts';
+import { parseData } from './customers.ts';
+import type { Field } from './fields.ts';
+import type { SetupCache } from './setup-cache.ts';
 
 /** An assign as get_data reads it; group_id/site_id are the assign's own, else its repository's. */
 export interface AssignView extends AssignFacts {
@@ -62,9 +64,12 @@ function byPhoneQuery(q: Q, withRepo: boolean, withGroup: boolean, withSite: boo
 }
 
 export interface Lookup {
-  /** Assigns of the project whose customer holds this normalized phone, newest activity first. */
+  /**
+   * Assigns of the project whose customer holds this normalized phone, newest activity first. Values of
+   * archived fields are left out of `data` (get_data answers them null).
+   */
   findByPhone(projectId: number, phone: string, f: Filters, limit?: number): Promise<AssignView[]>;
-  /** Assigns by id, in no particular order; ids not found are left out. */
+  /** Assigns by id, in no particular order; ids not found are left out. `data` as in findByPhone. */
   findByIds(ids: number[]): Promise<AssignView[]>;
   projectExists(id: number): Promise<boolean>;
   workerProject(id: number): Promise<number | undefined>;
@@ -73,54 +78,62 @@ export interface Lookup {
   /** Projects that registered this DID (CRM_DID_OPTIONAL: a DID alone may name the project). */
   didProjects(didNorm: string): Promise<number[]>;
   /**
-   * The project of a status (statuses are per project); undefined when there is no such status. `trx`:
-   * the caller's open transaction, read on a miss. Inside a write it must be given: on PostgreSQL a second
-   * pooled connection per transaction deadlocks the pool once every connection holds a transaction.
+   * The project of a status that may be set; undefined when there is no such status or it is archived
+   * (set_status code 5, set_data errors.status). `trx`: the caller's open transaction, read on a miss.
+   * Inside a write it must be given: on PostgreSQL a second pooled connection per transaction deadlocks
+   * the pool once every connection holds a transaction.
    */
   statusProject(id: number, trx: Q): Promise<number | undefined>;
   /**
-   * The project's fields by display_name, for set_data. Fields are only ever added, never changed or
-   * removed, so a remembered list stays right except for fields created since: a request naming one the
-   * list lacks reads it again (an unknown name costs the read it always did). `trx` as above.
+   * The project's fields in use by display_name, for set_data (an archived or renamed-away name is not
+   * there: "Unknown field"). The setup version is read in `trx` first, so a field renamed or archived a
+   * moment ago by any process is never written under its old name. `trx` as above.
    */
   fieldsByName(projectId: number, names: readonly string[], trx: Q): Promise<ReadonlyMap<string, Field>>;
+  /** display_names of the project's fields in use (get_data's warning about unknown out names). */
+  fieldNames(projectId: number): Promise<ReadonlySet<string>>;
 }
 
 /**
- * Facts that never change once true, remembered per process: a project, a worker's project, a DID's
- * registration and pin, a status's project, a project's fields. No interface updates or deletes
- * projects, workers, DIDs, statuses or fields (only customers and assigns change), so a positive answer
- * stays right. A negative one is never remembered: a project or a DID created a moment ago (by this
- * process, another worker or the CLI) must answer at once. This takes two of get_data's three statements
- * off the hot path (~8 µs each on SQLite, a round trip on PostgreSQL), and two of set_data's reads.
- * If setup rows ever become editable, this memo needs invalidation.
+ * The reads of the telephony endpoints. Setup facts (a project, a worker's project, a DID's pin, a
+ * status's project, a project's fields) come from the setup cache (setup-cache.ts: one cache per app,
+ * invalidated by the setup version), which takes two of get_data's three statements off the hot path
+ * (~8 µs each on SQLite, a round trip on PostgreSQL), and two of set_data's reads.
  */
-class Memo<K, V> {
-  private readonly map = new Map<K, V>();
-  get(k: K): V | undefined {
-    return this.map.get(k);
-  }
-  set(k: K, v: V): V {
-    // Bounded: ids from requests are attacker-chosen, but only existing rows are stored; the cap is a
-    // guard for very large installations, not a working limit.
-    if (this.map.size >= 100_000) this.map.clear();
-    this.map.set(k, v);
-    return v;
-  }
-}
-
-export function createLookup(db: Db): Lookup {
-  const projects = new Memo<number, true>();
-  const workers = new Memo<number, number>();
-  const pins = new Memo<string, number | null>();
-  const statuses = new Memo<number, number>();
-  const fields = new Memo<number, ReadonlyMap<string, Field>>();
+export function createLookup(db: Db, cache: SetupCache): Lookup {
   const byPhone = new Map<number, PreparedRead<AssignView>>();
   const byId = prepareRead(db, (q) => viewQuery(q).where('a.id', '=', slot(0))) as PreparedRead<AssignView>;
   const project = prepareRead(db, (q) => q.selectFrom('projects').select('id').where('id', '=', slot(0)));
   const worker = prepareRead(db, (q) => q.selectFrom('workers').select('project_id').where('id', '=', slot(0)));
   const pin = prepareRead(db, (q) => q.selectFrom('dids').select('repository_id').where('project_id', '=', slot(0)).where('did_norm', '=', slot(1)));
   const didOwners = prepareRead(db, (q) => q.selectFrom('dids').select('project_id').where('did_norm', '=', slot(0)));
+
+  /** Sync and cheap (one map read per row): may a row hold a value of an archived field? */
+  function mayHide(rows: AssignView[]): boolean {
+    for (const r of rows) {
+      const fields = cache.fields.peek(r.project_id);
+      if (fields === undefined || fields.archived.size > 0) return true;
+    }
+    return false;
+  }
+
+  /** Leaves archived fields' values out of each row's data. */
+  async function hideArchived(rows: AssignView[]): Promise<AssignView[]> {
+    for (const r of rows) {
+      const fields = cache.fields.peek(r.project_id) ?? (await cache.projectFields(r.project_id));
+      if (fields.archived.size === 0) continue;
+      const data = parseData(r.data);
+      let hidden = false;
+      for (const name of fields.archived) {
+        if (Object.hasOwn(data, name)) {
+          delete data[name];
+          hidden = true;
+        }
+      }
+      if (hidden) r.data = JSON.stringify(data);
+    }
+    return rows;
+  }
 
   return {
     async findByPhone(projectId, phone, f, limit = MAX_MATCHES) {
@@ -133,43 +146,49 @@ export function createLookup(db: Db): Lookup {
         prepared = prepareRead(db, (q) => byPhoneQuery(q, (shape & 1) !== 0, (shape & 2) !== 0, (shape & 4) !== 0, limit)) as PreparedRead<AssignView>;
         byPhone.set(key, prepared);
       }
-      return prepared.all([projectId, phone, undefined, f.repository_id, f.group_id, f.site_id]);
+      const rows = await prepared.all([projectId, phone, undefined, f.repository_id, f.group_id, f.site_id]);
+      return mayHide(rows) ? hideArchived(rows) : rows;
     },
     async findByIds(ids) {
       const rows: AssignView[] = [];
       for (const id of ids) rows.push(...(await byId.all([id])));
-      return rows;
+      return mayHide(rows) ? hideArchived(rows) : rows;
     },
+    // Each hit is answered from a map read before any closure is made: these run on every get_data.
     async projectExists(id) {
-      if (projects.get(id)) return true;
-      return (await project.all([id])).length > 0 && projects.set(id, true);
+      if (cache.projects.peek(id)) return true;
+      return (await cache.projects.get(id, async () => ((await project.all([id])).length > 0 ? true : undefined))) === true;
     },
     async workerProject(id) {
-      const known = workers.get(id);
-      if (known !== undefined) return known;
-      const projectId = (await worker.all([id]))[0]?.project_id;
-      return projectId === undefined ? undefined : workers.set(id, projectId);
+      return cache.workers.peek(id) ?? cache.workers.get(id, async () => (await worker.all([id]))[0]?.project_id);
     },
     async didPin(projectId, didNorm) {
       const key = `${projectId}\u0000${didNorm}`;
-      const known = pins.get(key);
+      const known = cache.pins.peek(key);
       if (known !== undefined) return known;
-      const row = (await pin.all([projectId, didNorm]))[0];
-      return row === undefined ? undefined : pins.set(key, row.repository_id);
+      return cache.pins.get(key, async () => (await pin.all([projectId, didNorm]))[0]?.repository_id);
     },
     async didProjects(didNorm) {
       return (await didOwners.all([didNorm])).map((r) => r.project_id);
     },
     async statusProject(id, trx) {
-      const known = statuses.get(id);
-      if (known !== undefined) return known;
-      const row = await trx.selectFrom('statuses').select('project_id').where('id', '=', id).executeTakeFirst();
-      return row === undefined ? undefined : statuses.set(id, row.project_id);
+      return cache.statuses.peek(id) ?? cache.statuses.get(id, async () => {
+        const row = await trx.selectFrom('statuses').select('project_id').where('id', '=', id).where('archived_at', 'is', null).executeTakeFirst();
+        return row?.project_id;
+      });
     },
     async fieldsByName(projectId, names, trx) {
-      const known = fields.get(projectId);
-      if (known && names.every((n) => known.has(n))) return known;
-      return fields.set(projectId, new Map((await listFields(trx, projectId)).map((f) => [f.display_name, f])));
+      if (names.length === 0) return new Map();
+      await cache.syncIn(trx);
+      const known = await cache.projectFields(projectId, trx);
+      if (names.every((n) => known.byName.has(n))) return known.byName;
+      // A name the remembered list lacks may be a field created since (creating one does not need the
+      // cache emptied): read again, as every unknown name did before there was a cache.
+      cache.fields.forget(projectId);
+      return (await cache.projectFields(projectId, trx)).byName;
+    },
+    async fieldNames(projectId) {
+      return new Set((await cache.projectFields(projectId)).byName.keys());
     },
   };
 }

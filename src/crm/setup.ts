@@ -5,6 +5,7 @@ import { advanceIdSequence, isUniqueViolation } from '../db/dialect.ts';
 import { conflict, notFound } from '../errors.ts';
 import { normalizePhone, type CountryCode } from '../phone.ts';
 import { checkBelongs } from './assigns.ts';
+import { bumpSetupVersion } from './setup-version.ts';
 
 export interface Page {
   limit: number;
@@ -29,6 +30,7 @@ async function insertWithId<T extends 'projects' | 'groups' | 'sites' | 'workers
   try {
     const created = await q.insertInto(table).values(row as never).returningAll().executeTakeFirstOrThrow();
     if (values.id !== undefined) await advanceIdSequence(q, table, values.id);
+    await bumpSetupVersion(q);
     return created;
   } catch (err) {
     if (isUniqueViolation(err)) throw conflict(`${what} ${values.id} already exists`);
@@ -60,9 +62,11 @@ export async function createPart(q: Q, table: PartTable, projectId: number, inpu
   return insertWithId(q, table, SINGULAR[table], { id: input.id, project_id: projectId, name: input.name.trim() });
 }
 
-export async function listParts(q: Q, table: PartTable | 'workers' | 'repositories', projectId: number, page: Page) {
+/** A project's rows of a table in id order: those in use, or with `archived: true` the archived ones too. */
+export async function listParts(q: Q, table: PartTable | 'workers' | 'repositories', projectId: number, page: Page & { archived?: boolean }) {
   await getProject(q, projectId);
   let query = q.selectFrom(table).selectAll().where('project_id', '=', projectId);
+  if (!page.archived) query = query.where('archived_at', 'is', null);
   if (page.after !== undefined) query = query.where('id', '>', page.after);
   return query.orderBy('id').limit(page.limit).execute();
 }
@@ -98,11 +102,13 @@ export async function createDid(q: Q, projectId: number, input: { did: string; r
   await checkBelongs(q, projectId, { repository_id: input.repository_id });
   const did = input.did.trim();
   try {
-    return await q
+    const row = await q
       .insertInto('dids')
       .values({ project_id: projectId, did, did_norm: normalizePhone(did, country), repository_id: input.repository_id ?? null, created_at: Date.now() })
       .returningAll()
       .executeTakeFirstOrThrow();
+    await bumpSetupVersion(q);
+    return row;
   } catch (err) {
     if (isUniqueViolation(err)) throw conflict(`DID ${did} is already registered to this project`);
     throw err;

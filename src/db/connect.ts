@@ -126,6 +126,10 @@ function openSqlite(path: string, opts: OpenOptions): Db {
   writer.pragma('journal_mode = WAL');
   writer.pragma(`synchronous = ${opts.durable === false ? 'NORMAL' : 'FULL'}`);
   writer.pragma('foreign_keys = ON');
+  // Erasure (crm/erase.ts): deleted and overwritten content is zeroed instead of left in free space, so an
+  // erased person's values do not survive in the file. ON, not FAST: FAST leaves freed pages as they were.
+  // The cost is a memset of what is freed; the pages are written anyway.
+  writer.pragma('secure_delete = ON');
   // Other processes (CLI import, cluster workers) may hold the write lock for a while.
   writer.pragma('busy_timeout = 10000');
   // get_data's "newest first, at most 100" (ORDER BY … LIMIT) builds a temporary B-tree; with SQLite's

@@ -15,6 +15,8 @@ export interface NamedPartTable {
   project_id: number;
   name: string;
   created_at: number;
+  /** when it was retired (archived); null while in use */
+  archived_at: Generated<number | null>;
 }
 
 export interface WorkersTable {
@@ -24,6 +26,7 @@ export interface WorkersTable {
   group_id: number | null;
   site_id: number | null;
   created_at: number;
+  archived_at: Generated<number | null>;
 }
 
 export interface RepositoriesTable {
@@ -33,6 +36,7 @@ export interface RepositoriesTable {
   group_id: number | null;
   site_id: number | null;
   created_at: number;
+  archived_at: Generated<number | null>;
 }
 
 export interface DidsTable {
@@ -60,6 +64,7 @@ export interface FieldsTable {
   options: string | null;
   position: number;
   created_at: number;
+  archived_at: Generated<number | null>;
 }
 
 export interface StatusesTable {
@@ -67,6 +72,7 @@ export interface StatusesTable {
   project_id: number;
   name: string;
   created_at: number;
+  archived_at: Generated<number | null>;
 }
 
 export interface CustomersTable {
@@ -167,6 +173,27 @@ export interface AuditLogTable {
   worker_id: string | null;
   assign_id: number | null;
   project_id: number | null;
+  /** admin changes: who made it ("admin-token" for the bearer token) */
+  actor: string | null;
+  /** admin changes: what changed, as JSON of ids and setup attributes (never a customer's values) */
+  detail: string | null;
+}
+
+/** One row (id 1): bumped in the transaction of every setup change; processes poll it (crm/setup-cache.ts). */
+export interface SetupVersionTable {
+  id: number;
+  version: number;
+}
+
+/** An assign that left its repository (DELETE /assigns/:id or an erasure): its history stays readable by id. */
+export interface RemovedAssignsTable {
+  id: number;
+  project_id: number;
+  repository_id: number;
+  customer_id: number;
+  removed_at: number;
+  /** 'removed' or 'erased' */
+  reason: string;
 }
 
 /** One import (migration 005): who, when, where, counts. */
@@ -243,6 +270,8 @@ export interface Database {
   imports: ImportsTable;
   import_rejects: ImportRejectsTable;
   import_items: ImportItemsTable;
+  setup_version: SetupVersionTable;
+  removed_assigns: RemovedAssignsTable;
   stats_hourly: StatsHourlyTable;
 }
 

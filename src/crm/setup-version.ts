@@ -1,0 +1,13 @@
+// The setup version: one row, bumped in the transaction of every setup change, so that every process
+// can tell cheaply whether its setup cache is stale (crm/setup-cache.ts tells the whole story).
+import type { Q } from '../db/connect.ts';
+
+/** Marks a setup change; call inside the transaction that makes it. */
+export async function bumpSetupVersion(trx: Q): Promise<void> {
+  await trx.updateTable('setup_version').set((eb) => ({ version: eb('version', '+', 1) })).where('id', '=', 1).execute();
+}
+
+export async function readSetupVersion(q: Q): Promise<number | undefined> {
+  const row = await q.selectFrom('setup_version').select('version').where('id', '=', 1).executeTakeFirst();
+  return row === undefined ? undefined : Number(row.version);
+}

@@ -1,0 +1,103 @@
+// Erasure (DELETE /customers/:id): the person's values disappear from every surface and from the
+// database itself. The proof is a scan for unique values: on SQLite of the database file and its WAL
+// (bytes, free pages included), on PostgreSQL of every table of the schema cast to text.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { sql } from 'kysely';
+import { KEYS, admin, adminHeaders, dialects, seedProject, setup, tel, type Harness } from './helpers.ts';
+
+// Values only this customer holds, each in a different place: field values (current and overwritten,
+// so also in history), a call note, a unique e-mail, a phone number (and its normalized form).
+const MARKS = ['Qzxvbnelmira', 'Wvutsrqplonk', 'Kjhgfdsapoiu', 'zyxwq.erase@mail.example', 'Note-Mnbvcxzlk'] as const;
+const PHONE = '052-739-4417';
+const PHONE_NORMALIZED = '+972527394417';
+const ALL: string[] = [...MARKS, PHONE_NORMALIZED];
+
+async function sqliteHits(h: Harness): Promise<string[]> {
+  const file = h.databaseUrl.slice('sqlite:'.length);
+  const bytes = [file, `${file}-wal`].filter(existsSync).map((f) => readFileSync(f));
+  return ALL.filter((m) => bytes.some((b) => b.includes(Buffer.from(m))));
+}
+
+async function postgresHits(h: Harness): Promise<string[]> {
+  const tables = await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = ${h.pgSchema!} and table_type = 'BASE TABLE'`.execute(h.db.q);
+  const found = new Set<string>();
+  for (const { name } of tables.rows) {
+    const rows = await sql<{ t: string }>`select t::text as t from ${sql.table(name)} t`.execute(h.db.q);
+    for (const r of rows.rows) for (const m of ALL) if (r.t.includes(m)) found.add(m);
+  }
+  return [...found];
+}
+
+const hits = (h: Harness) => (h.dialect === 'sqlite' ? sqliteHits(h) : postgresHits(h));
+
+for (const dialect of dialects()) {
+  describe(dialect, () => {
+    let h: Harness;
+    let customerId: number;
+    let assignId: number;
+    before(async () => {
+      h = await setup(dialect);
+      await seedProject(h.app);
+      const c = await admin(h.app, 'POST', '/projects/10/customers', { fields: { first_name: MARKS[0], last_name: 'Plain', mobile: PHONE, email: MARKS[3] } });
+      customerId = c.id;
+      assignId = (await admin(h.app, 'POST', '/repositories/7/assigns', { customer_id: customerId })).id;
+      await admin(h.app, 'POST', '/repositories/8/assigns', { customer_id: customerId });
+      // Overwritten values live on in history; a call_id answer quotes the value it wrote.
+      assert.equal((await tel(h.app, 'set_data', { authkey: KEYS.set_data, repository_assign_id: assignId, city: MARKS[1], call_id: 'c-1' })).code, 0);
+      assert.equal((await tel(h.app, 'set_data', { authkey: KEYS.set_data, repository_assign_id: assignId, city: MARKS[2] })).code, 0);
+      assert.equal((await tel(h.app, 'set_status', { authkey: KEYS.set_status, repository_assign_id: assignId, status_id: 2, notes: MARKS[4] })).code, 0);
+      if (h.dialect === 'sqlite') {
+        // Into the database file, so the scan also proves the file's own pages are wiped, not just the WAL.
+        await sql`pragma wal_checkpoint(TRUNCATE)`.execute(h.db.q);
+      }
+    });
+    after(async () => h?.close());
+
+    test('before the erasure the scan finds every value (the scan can fail)', async () => {
+      assert.deepEqual((await hits(h)).sort(), [...ALL].sort());
+    });
+
+    test('DELETE /customers/:id erases: 204, then 404 everywhere and no lookup, search or export finds it', async () => {
+      const res = await h.app.inject({ method: 'DELETE', url: `/admin/v1/customers/${customerId}`, headers: adminHeaders });
+      assert.equal(res.statusCode, 204, res.body);
+      await admin(h.app, 'GET', `/customers/${customerId}`, undefined, 404);
+      await admin(h.app, 'GET', `/assigns/${assignId}`, undefined, 404);
+      const again = await h.app.inject({ method: 'DELETE', url: `/admin/v1/customers/${customerId}`, headers: adminHeaders });
+      assert.equal(again.statusCode, 404);
+
+      const byPhone = await tel(h.app, 'get_data', { authkey: KEYS.get_data, did: '07333333333', project_id: 10, phone: PHONE, out: 'first_name' });
+      assert.deepEqual([byPhone.code, byPhone.message], [0, []]);
+      assert.equal((await tel(h.app, 'get_data', { authkey: KEYS.get_data, repository_assign_id: assignId, out: 'first_name' })).code, 6);
+      assert.equal((await tel(h.app, 'set_data', { authkey: KEYS.set_data, repository_assign_id: assignId, city: 'x' })).code, 3);
+      assert.deepEqual((await admin(h.app, 'GET', `/projects/10/customers?phone=${encodeURIComponent(PHONE)}`)).items, []);
+      assert.deepEqual((await admin(h.app, 'GET', `/projects/10/customers?q=${MARKS[0]}`)).items, []);
+      for (const repo of [7, 8]) {
+        const csv = await h.app.inject({ method: 'GET', url: `/admin/v1/projects/10/export?repository_id=${repo}`, headers: adminHeaders });
+        assert.equal(csv.statusCode, 200);
+        for (const m of ALL) assert.ok(!csv.body.includes(m), m);
+      }
+    });
+
+    test('history keeps kind, field name and time; the values are null', async () => {
+      const items = (await admin(h.app, 'GET', `/assigns/${assignId}/history`)).items as Record<string, unknown>[];
+      const fields = items.filter((i) => i.kind === 'field');
+      assert.ok(fields.length >= 2);
+      assert.ok(fields.every((i) => i.field === 'city' && i.old_value === null && i.new_value === null && typeof i.at === 'string'));
+      assert.ok(items.some((i) => i.kind === 'status' && i.new_status_id === 2));
+      assert.ok(items.some((i) => i.kind === 'call' && i.notes === null));
+    });
+
+    test('the audit log records who erased whom', async () => {
+      const items = (await admin(h.app, 'GET', '/audit?endpoint=admin.customer.erase')).items;
+      assert.equal(items.length, 1);
+      assert.equal(items[0].actor, 'admin-token');
+      assert.equal(JSON.parse(items[0].detail).customer_id, customerId);
+    });
+
+    test(dialect === 'sqlite' ? 'no value is left in the database file or its WAL' : 'no value is left in any table', async () => {
+      assert.deepEqual(await hits(h), []);
+    });
+  });
+}
