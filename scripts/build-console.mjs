@@ -1,0 +1,54 @@
+// Builds the web console (src/console/web, React 19 + TypeScript) into <outdir>/ with esbuild: one
+// JavaScript and one CSS file, named by content hash so a browser may cache them for a year, and an
+// index.html template naming them. The server (src/console/serve.ts) fills the template's %BASE% and
+// %TZ% when it serves it. Plain JavaScript, so `npm start`'s build and the tests can both call it.
+import { build } from 'esbuild';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** The default output directory: dist/console, where the server looks first. */
+export const CONSOLE_DIST = join(root, 'dist', 'console');
+
+/**
+ * Builds the console into outdir (default dist/console) and answers the names of its assets.
+ * Safe to run while a server reads outdir: the hashed assets never change content, and index.html is
+ * replaced in one rename.
+ */
+export async function buildConsole(outdir = CONSOLE_DIST) {
+  const result = await build({
+    absWorkingDir: root,
+    entryPoints: { console: 'src/console/web/main.tsx' },
+    outdir: join(outdir, 'assets'),
+    entryNames: '[name]-[hash]',
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'browser',
+    target: ['chrome111', 'firefox111', 'safari16'],
+    jsx: 'automatic',
+    define: { 'process.env.NODE_ENV': '"production"' },
+    metafile: true,
+    legalComments: 'linked',
+    logLevel: 'warning',
+  });
+  const outputs = Object.keys(result.metafile.outputs).map((p) => basename(p));
+  const js = outputs.find((p) => p.endsWith('.js'));
+  const css = outputs.find((p) => p.endsWith('.css'));
+  if (!js || !css) throw new Error(`console build produced ${outputs.join(', ')}`);
+  const template = readFileSync(join(root, 'src/console/web/index.html'), 'utf8')
+    .replace('%JS%', `%BASE%/app/assets/${js}`)
+    .replace('%CSS%', `%BASE%/app/assets/${css}`);
+  mkdirSync(outdir, { recursive: true });
+  const tmp = join(outdir, `.index.html.${process.pid}`);
+  writeFileSync(tmp, template);
+  renameSync(tmp, join(outdir, 'index.html'));
+  return { js, css, outdir };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const { js, css, outdir } = await buildConsole(process.argv[2]);
+  console.log(`console built into ${outdir}: ${js}, ${css}`);
+}
