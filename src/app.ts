@@ -20,6 +20,8 @@ import { listFields } from './crm/fields.ts';
 import { createLookup } from './crm/lookup.ts';
 import { createAuthThrottle } from './auth-throttle.ts';
 import { createFastPath, type FastPath } from './telephony/fast-path.ts';
+import { createNamedKeyStore } from './access/keys.ts';
+import { authRoutes } from './auth/routes.ts';
 import { clientErrorHandler, registerSecurity, secretsOf } from './security.ts';
 
 export interface BuildOptions {
@@ -108,11 +110,16 @@ export async function buildApp({ config, db, logStream }: BuildOptions): Promise
     return reply.code(404).send(errorBody('not_found', `No route ${request.method} ${path}`));
   });
 
+  // Named telephony keys (access/keys.ts): a snapshot in memory, reloaded every second.
+  const namedKeys = createNamedKeyStore(db, (err) => app.log.warn({ err }, 'named keys reload failed'));
+  await namedKeys.start();
+  app.addHook('onClose', () => namedKeys.stop());
+
   const fieldNameCache = new Map<number, { at: number; names: Promise<ReadonlySet<string>> }>();
   const ctx = {
     config,
     db,
-    checkKey: createKeyChecker(config),
+    checkKey: createKeyChecker(config, namedKeys),
     lookup: createLookup(db),
     log: app.log,
     fieldNames(projectId: number) {
@@ -129,7 +136,8 @@ export async function buildApp({ config, db, logStream }: BuildOptions): Promise
   await app.register(swagger, openapiOptions(base));
   await app.register(telephonyRoutes, { prefix: `${base}/api`, ctx, audit, throttle });
   fastPath = createFastPath(base, { ctx, audit, throttle }, app.log, () => draining, config.trustProxy);
-  await app.register(adminRoutes, { prefix: `${base}/admin/v1`, config, db });
+  await app.register(adminRoutes, { prefix: `${base}/admin/v1`, config, db, keys: namedKeys });
+  await app.register(authRoutes, { prefix: base, config, db });
   await app.register(docsRoutes, { prefix: base, base });
 
   app.get(`${base}/healthz`, async () => ({ status: 'ok' }));

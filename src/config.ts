@@ -65,6 +65,10 @@ export interface Config {
    * feeds the failed-key throttle, the audit log and request logs.
    */
   readonly trustProxy: readonly string[];
+  /** A console session ends after this many idle minutes (CRM_SESSION_IDLE_MINUTES, default 480). */
+  readonly sessionIdleMinutes: number;
+  /** Failed sign-ins allowed per address per minute, and per username per 15 minutes (CRM_LOGIN_FAIL_LIMIT, default 10; 0 = off). */
+  readonly loginFailLimit: number;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -150,6 +154,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL=${JSON.stringify(logLevel)} must be one of ${LOG_LEVELS.join(', ')}`);
 
   const authFailLimit = int('CRM_AUTH_FAIL_LIMIT', 30, 0, 1_000_000);
+  const sessionIdleMinutes = int('CRM_SESSION_IDLE_MINUTES', 480, 1, 525_600);
+  const loginFailLimit = int('CRM_LOGIN_FAIL_LIMIT', 10, 0, 1_000_000);
   const corsOrigins = Object.freeze(str('CRM_CORS_ORIGINS', '').split(',').map((o) => o.trim()).filter(Boolean));
   // Only named proxies are trusted: "trust everyone" would let any client spoof its address past the
   // throttle by sending its own X-Forwarded-For.
@@ -194,6 +200,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     authFailLimit,
     trustProxy,
     corsOrigins,
+    sessionIdleMinutes,
+    loginFailLimit,
   });
 }
 

@@ -30,10 +30,13 @@ export async function importRoutes(app: FastifyInstance, { db, config }: AdminDe
   app.addContentTypeParser(Object.keys(FORMATS), (_request, payload, done) => done(null, payload));
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['import'];
+  // Roles (admin/access.ts): imports and exports are for supervisors and admins.
+  const supervisor = { role: 'supervisor' } as const;
 
   r.post(
     '/projects/:project_id/import',
     {
+      config: supervisor,
       schema: {
         tags,
         description: 'CSV (text/csv, a header row of display_names) or NDJSON (application/x-ndjson) body; id, repository_assign_id and status_id columns are optional.',
@@ -73,6 +76,7 @@ export async function importRoutes(app: FastifyInstance, { db, config }: AdminDe
   r.get(
     '/projects/:project_id/export',
     {
+      config: supervisor,
       schema: {
         tags,
         description: 'text/csv, streamed: id,repository_assign_id,status_id, then every field in field order; imports back unchanged.',
