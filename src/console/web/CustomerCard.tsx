@@ -12,10 +12,14 @@ export function CustomerCard({ id, user }: { id: number; user: User }) {
   const [card, setCard] = useState<Card | undefined>();
   const [error, setError] = useState('');
   const [historyTick, setHistoryTick] = useState(0);
+  // The assign whose history shows: the one last worked on here, else the one called most recently.
+  const [assignId, setAssignId] = useState<number | undefined>();
 
   const reload = useCallback(async () => {
     try {
-      setCard(await api<Card>('GET', `/admin/v1/console/customers/${id}`));
+      const c = await api<Card>('GET', `/admin/v1/console/customers/${id}`);
+      setCard(c);
+      setAssignId((cur) => cur ?? [...c.assigns].sort((a, b) => (b.last_call ?? '').localeCompare(a.last_call ?? ''))[0]?.id);
       setHistoryTick((n) => n + 1);
     } catch (err) {
       const e = err as ApiError;
@@ -44,8 +48,8 @@ export function CustomerCard({ id, user }: { id: number; user: User }) {
       <div className="card-grid">
         <FieldsForm card={card} onSaved={reload} />
         <div>
-          <Assigns card={card} user={user} onChanged={reload} />
-          <History card={card} tick={historyTick} />
+          <Assigns card={card} user={user} onChanged={(changed) => (setAssignId(changed), reload())} />
+          <History card={card} tick={historyTick} assignId={assignId} setAssignId={setAssignId} />
         </div>
       </div>
     </article>
@@ -96,7 +100,7 @@ function FieldsForm({ card, onSaved }: { card: Card; onSaved: () => Promise<void
   );
 }
 
-function Assigns({ card, user, onChanged }: { card: Card; user: User; onChanged: () => Promise<void> }) {
+function Assigns({ card, user, onChanged }: { card: Card; user: User; onChanged: (assignId: number) => Promise<void> }) {
   const { t, lang } = useT();
   const [message, setMessage] = useState<{ ok: boolean; text: string } | undefined>();
   const repoName = (id: number) => card.repositories.find((r) => r.id === id)?.name ?? `#${id}`;
@@ -112,7 +116,7 @@ function Assigns({ card, user, onChanged }: { card: Card; user: User; onChanged:
         await api('POST', `/admin/v1/assigns/${assignId}/calls`, { status_id: statusId, ...(user.worker_id ? { worker_id: user.worker_id } : {}) });
       }
       setMessage({ ok: true, text: t.statusSaved });
-      await onChanged();
+      await onChanged(assignId);
     } catch (err) {
       setMessage({ ok: false, text: `${t.error}: ${(err as Error).message}` });
     }
@@ -133,7 +137,7 @@ function Assigns({ card, user, onChanged }: { card: Card; user: User; onChanged:
       });
       form.reset();
       setMessage({ ok: true, text: t.callRecorded });
-      await onChanged();
+      await onChanged(assignId);
     } catch (err) {
       setMessage({ ok: false, text: `${t.error}: ${(err as Error).message}` });
     }
@@ -223,9 +227,8 @@ function Assigns({ card, user, onChanged }: { card: Card; user: User; onChanged:
   );
 }
 
-function History({ card, tick }: { card: Card; tick: number }) {
+function History({ card, tick, assignId, setAssignId }: { card: Card; tick: number; assignId: number | undefined; setAssignId: (id: number) => void }) {
   const { t, lang } = useT();
-  const [assignId, setAssignId] = useState(card.assigns[0]?.id);
   const [items, setItems] = useState<HistoryItem[] | undefined>();
   const [error, setError] = useState('');
 

@@ -36,7 +36,7 @@ export function Login({ onSignedIn, lang, setLang, signedIn }: { onSignedIn: (u:
       <div className="login-box">
         <div className="login-top">
           <h1>{t.appName}</h1>
-          <button type="button" className="link-button" lang={lang === 'he' ? 'en' : 'he'} aria-label={t.languageLabel} onClick={() => setLang(lang === 'he' ? 'en' : 'he')}>
+          <button type="button" className="link-button" lang={lang === 'he' ? 'en' : 'he'} onClick={() => setLang(lang === 'he' ? 'en' : 'he')}>
             {t.language}
           </button>
         </div>

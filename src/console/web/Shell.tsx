@@ -33,7 +33,7 @@ export function Shell({ user, setLang, signOut, children }: { user: User; setLan
           <span>
             {t.signedInAs} <bdi>{user.display_name || user.username}</bdi> ({role})
           </span>
-          <button type="button" className="link-button" lang={lang === 'he' ? 'en' : 'he'} aria-label={t.languageLabel} onClick={() => setLang(lang === 'he' ? 'en' : 'he')}>
+          <button type="button" className="link-button" lang={lang === 'he' ? 'en' : 'he'} onClick={() => setLang(lang === 'he' ? 'en' : 'he')}>
             {t.language}
           </button>
           <button type="button" onClick={signOut}>
