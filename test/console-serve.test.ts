@@ -91,7 +91,7 @@ for (const dialect of dialects()) {
         assert.deepEqual(res.json().items[0].phones, ['050-000-0000']);
       }
       assert.deepEqual((await get('/console/pop?phone=0500000000&agent=1099')).json().items.map((c: { id: number }) => c.id), [1123]);
-      assert.deepEqual((await get('/console/pop?phone=0500000000')).json().items.map((c: { id: number }) => c.id).sort(), [123, 1123]);
+      assert.deepEqual((await get('/console/pop?phone=0500000000')).json().items.map((c: { id: number }) => c.id).sort((a: number, b: number) => a - b), [123, 1123]);
       assert.deepEqual((await get('/console/pop?phone=0521112222&project_id=10')).json().items.map((c: { id: number }) => c.id).sort(), [501, 502]);
       assert.deepEqual((await get('/console/pop?phone=0549998888&project_id=10')).json().items, []);
       const noDigit = await get('/console/pop?phone=abc');

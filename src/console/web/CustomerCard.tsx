@@ -48,7 +48,7 @@ export function CustomerCard({ id, user }: { id: number; user: User }) {
       <div className="card-grid">
         <FieldsForm card={card} onSaved={reload} />
         <div>
-          <Assigns card={card} user={user} onChanged={(changed) => (setAssignId(changed), reload())} />
+          <Assigns card={card} user={user} current={assignId} onChanged={(changed) => (setAssignId(changed), reload())} />
           <History card={card} tick={historyTick} assignId={assignId} setAssignId={setAssignId} />
         </div>
       </div>
@@ -100,7 +100,7 @@ function FieldsForm({ card, onSaved }: { card: Card; onSaved: () => Promise<void
   );
 }
 
-function Assigns({ card, user, onChanged }: { card: Card; user: User; onChanged: (assignId: number) => Promise<void> }) {
+function Assigns({ card, user, current, onChanged }: { card: Card; user: User; current: number | undefined; onChanged: (assignId: number) => Promise<void> }) {
   const { t, lang } = useT();
   const [message, setMessage] = useState<{ ok: boolean; text: string } | undefined>();
   const repoName = (id: number) => card.repositories.find((r) => r.id === id)?.name ?? `#${id}`;
@@ -195,7 +195,7 @@ function Assigns({ card, user, onChanged }: { card: Card; user: User; onChanged:
         {card.assigns.length > 1 ? (
           <div className="field">
             <label htmlFor="call-assign">{t.repository}</label>
-            <select id="call-assign" name="assign">
+            <select id="call-assign" name="assign" defaultValue={current}>
               {card.assigns.map((a) => (
                 <option key={a.id} value={a.id}>
                   {repoName(a.repository_id)}

@@ -138,21 +138,22 @@ function NewCustomer({ phone, projectId }: { phone: string; projectId?: number }
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [message, setMessage] = useState('');
 
+  // The number from the pop goes into the chosen project's first phone field.
+  const choose = (p: Project | undefined) => {
+    setPid(p?.id);
+    const first = p?.fields.find((f) => f.type === 'phone');
+    setValues(first && phone ? { [first.display_name]: phone } : {});
+    setErrors({});
+  };
+
   useEffect(() => {
     api<{ items: Project[] }>('GET', '/admin/v1/console/projects').then(({ items }) => {
       setProjects(items);
-      const chosen = items.find((p) => p.id === projectId) ?? items[0];
-      setPid(chosen?.id);
+      choose(items.find((p) => p.id === projectId) ?? items[0]);
     }, (err: Error) => setMessage(`${t.error}: ${err.message}`));
   }, []);
 
   const project = projects?.find((p) => p.id === pid);
-  // The number from the pop goes into the project's first phone field.
-  useEffect(() => {
-    const first = project?.fields.find((f) => f.type === 'phone');
-    setValues(first && phone ? { [first.display_name]: phone } : {});
-    setErrors({});
-  }, [project?.id]);
 
   const submit = async (e: React.FormEvent) => {
     e.preventDefault();
@@ -174,7 +175,7 @@ function NewCustomer({ phone, projectId }: { phone: string; projectId?: number }
       {projects && projects.length > 1 && (
         <div className="field">
           <label htmlFor="new-project">{t.project}</label>
-          <select id="new-project" value={pid} onChange={(e) => setPid(Number(e.target.value))}>
+          <select id="new-project" value={pid} onChange={(e) => choose(projects.find((p) => p.id === Number(e.target.value)))}>
             {projects.map((p) => (
               <option key={p.id} value={p.id}>
                 {p.name}
