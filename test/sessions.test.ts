@@ -20,7 +20,7 @@ for (const dialect of dialects()) {
   describe(dialect, () => {
     let h: Harness;
     before(async () => {
-      h = await setup(dialect, { CRM_LOGIN_FAIL_LIMIT: '3' });
+      h = await setup(dialect);
       await seedProject(h.app);
       await admin(h.app, 'POST', '/users', { username: 'dana', password: PASSWORD, role: 'agent', worker_id: 99, project_ids: [10] });
       await admin(h.app, 'POST', '/users', { username: 'boss', password: PASSWORD, role: 'admin' });
@@ -190,10 +190,24 @@ for (const dialect of dialects()) {
       assert.equal(disabled.statusCode, 401);
     });
 
+    test('an admin ends every session of a user at once', async () => {
+      const user = await admin(h.app, 'POST', '/users', { username: 'phone-lost', password: PASSWORD, role: 'agent', project_ids: [10] });
+      const a = await signIn(h.app, 'phone-lost');
+      const b = await signIn(h.app, 'phone-lost');
+      const other = await signIn(h.app, 'boss');
+      const del = await h.app.inject({ method: 'DELETE', url: `/admin/v1/users/${user.id}/sessions`, headers: { cookie: other.cookie, 'x-csrf-token': other.csrf } });
+      assert.equal(del.statusCode, 204);
+      for (const s of [a, b]) assert.equal((await h.app.inject({ method: 'GET', url: '/auth/me', headers: { cookie: s.cookie } })).statusCode, 401);
+      assert.equal((await h.app.inject({ method: 'GET', url: '/auth/me', headers: { cookie: other.cookie } })).statusCode, 200);
+    });
+
     test('failed sign-ins are throttled per username and per address; the password is never logged', async () => {
-      await admin(h.app, 'POST', '/users', { username: 'target', password: PASSWORD, role: 'agent' });
+      const t = await setup(dialect, { CRM_LOGIN_FAIL_LIMIT: '3' });
+      after(() => t.close());
+      await admin(t.app, 'POST', '/users', { username: 'target', password: PASSWORD, role: 'agent' });
+      await admin(t.app, 'POST', '/users', { username: 'boss', password: PASSWORD, role: 'admin' });
       const attempt = (username: string, password: string, ip: string) =>
-        h.app.inject({ method: 'POST', url: '/auth/login', payload: { username, password }, remoteAddress: ip });
+        t.app.inject({ method: 'POST', url: '/auth/login', payload: { username, password }, remoteAddress: ip });
       // Per username: 3 failures from three addresses, then even the right password from a fourth waits.
       for (const ip of ['10.0.0.1', '10.0.0.2', '10.0.0.3']) assert.equal((await attempt('target', 'wrong-password-1', ip)).statusCode, 401);
       const locked = await attempt('target', PASSWORD, '10.0.0.4');
@@ -203,7 +217,7 @@ for (const dialect of dialects()) {
       for (const u of ['nobody1', 'nobody2', 'nobody3']) assert.equal((await attempt(u, 'wrong-password-2', '10.0.0.9')).statusCode, 401);
       assert.equal((await attempt('boss', PASSWORD, '10.0.0.9')).statusCode, 429);
       assert.equal((await attempt('boss', PASSWORD, '10.0.0.10')).statusCode, 200, 'another address and user are not affected');
-      const logs = h.logs.join('');
+      const logs = h.logs.join('') + t.logs.join('');
       for (const secret of [PASSWORD, 'wrong-password-1', 'wrong-password-2', 'another password']) assert.ok(!logs.includes(secret), secret);
       assert.match(logs, /sign-in failed/);
     });

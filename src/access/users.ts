@@ -125,7 +125,7 @@ export async function patchUser(trx: Q, id: number, patch: UserPatch): Promise<U
   if (patch.project_ids !== undefined) set.project_ids = projectsJson(patch.project_ids);
   if (patch.disabled !== undefined) set.disabled = patch.disabled ? 1 : 0;
   await trx.updateTable('users').set(set).where('id', '=', id).execute();
-  if (patch.password_hash !== undefined || patch.disabled === true) await trx.deleteFrom('sessions').where('user_id', '=', id).execute();
+  if (patch.password_hash !== undefined || patch.disabled === true) await endUserSessions(trx, id);
   return toUser((await getUserRow(trx, id))!);
 }
 
@@ -135,4 +135,9 @@ export async function userNames(q: Q, ids: (number | null)[]): Promise<Map<numbe
   if (unique.length === 0) return new Map();
   const rows = await q.selectFrom('users').select(['id', 'username', 'display_name']).where('id', 'in', unique).execute();
   return new Map(rows.map((r) => [r.id, r.display_name ?? r.username]));
+}
+
+/** Ends every session of a user: its cookies are refused from the next request on. */
+export async function endUserSessions(trx: Q, userId: number): Promise<void> {
+  await trx.deleteFrom('sessions').where('user_id', '=', userId).execute();
 }

@@ -65,7 +65,7 @@ export async function assignRoutes(app: FastifyInstance, { db }: AdminDeps) {
       const page = keyPageOf(req.query, 'h', 3);
       const found = await assignHistory(db.q, assign, page.limit, page.after as HistoryKey | undefined);
       const names = await userNames(db.q, found.items.map((i) => i.user_id));
-      return { items: found.items.map((i) => ({ ...wire.historyItem(i), user_name: i.user_id === null ? null : (names.get(i.user_id) ?? null) })), next_cursor: found.next === null ? null : wire.encodeKeyCursor('h', found.next) };
+      return { items: found.items.map((i) => ({ ...wire.historyItem(i), ...(i.user_id == null ? {} : { user_name: names.get(i.user_id) ?? null }) })), next_cursor: found.next === null ? null : wire.encodeKeyCursor('h', found.next) };
     },
   );
 

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { hashPassword } from '../access/passwords.ts';
-import { createUser, getUser, listUsers, patchUser, toUser } from '../access/users.ts';
+import { createUser, endUserSessions, getUser, listUsers, patchUser, toUser } from '../access/users.ts';
 import * as P from '../access/schemas.ts';
 import type { AdminDeps } from './index.ts';
 import { pageOf } from './paging.ts';
@@ -55,6 +55,18 @@ export async function userRoutes(app: FastifyInstance, { db }: AdminDeps) {
       const { password, ...rest } = req.body;
       const password_hash = password === undefined ? undefined : await hashPassword(password);
       return db.write((trx) => patchUser(trx, req.params.id, { ...rest, ...(password_hash === undefined ? {} : { password_hash }) }));
+    },
+  );
+
+  r.delete(
+    '/users/:id/sessions',
+    { schema: { tags, summary: "End every session of a user at once (sign it out everywhere)", params: P.UserParams, response: { 204: { type: 'null' }, ...S.errorResponses(400, 404) } } },
+    async (req, reply) => {
+      await db.write(async (trx) => {
+        await getUser(trx, req.params.id);
+        await endUserSessions(trx, req.params.id);
+      });
+      return reply.code(204).send(null);
     },
   );
 }

@@ -6,6 +6,7 @@ import { AppError } from '../errors.ts';
 import { CliError } from './context.ts';
 import { dataCommands } from './data-commands.ts';
 import { setupCommands } from './setup-commands.ts';
+import { peopleCommands } from './people-commands.ts';
 
 export function buildProgram(): Command {
   const program = new Command('callcrm')
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .exitOverride();
   dataCommands(program);
   setupCommands(program);
+  peopleCommands(program);
   return program;
 }
 

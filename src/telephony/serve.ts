@@ -10,6 +10,7 @@ import { getData } from './get-data.ts';
 import { setData } from './set-data.ts';
 import { setStatus } from './set-status.ts';
 import { checkParams } from './limits.ts';
+import { keyScopeAllows } from './key-scope.ts';
 import type { Params } from './params.ts';
 
 export interface EndpointDef {
@@ -48,13 +49,18 @@ export async function answer(deps: ServeDeps, ep: EndpointDef, params: Params, m
   const started = performance.now();
   checkParams(params, ep.name);
   let outcome: Outcome;
+  // A named key (access/keys.ts) brings its name for the audit log and maybe a project limit.
+  const key = deps.ctx.checkKey(ep.name, params.get('authkey') ?? meta.apiKey);
+  let outOfScope = false;
   try {
-    outcome = await ep.handler(deps.ctx, params, meta.apiKey);
+    outOfScope = key.ok && key.projectIds != null && !(await keyScopeAllows(deps.ctx, ep.name, params, key.projectIds));
+    outcome = outOfScope ? { envelope: fail(AUTH), keyId: key.keyId } : await ep.handler(deps.ctx, params, meta.apiKey);
   } catch (err) {
     meta.log.error({ err }, `${ep.name} failed`);
     outcome = { envelope: fail(ep.dbFailure) };
   }
-  if (outcome.envelope.code === AUTH[0]) deps.throttle?.fail(meta.ip);
+  // A valid key used outside its projects is a misconfiguration, not a guess: not throttled.
+  if (outcome.envelope.code === AUTH[0] && !outOfScope) deps.throttle?.fail(meta.ip);
   if (ep.name !== 'get_data') {
     deps.audit.record({
       at: Date.now(),
@@ -62,6 +68,7 @@ export async function answer(deps: ServeDeps, ep: EndpointDef, params: Params, m
       code: outcome.envelope.code,
       latency_ms: Math.round((performance.now() - started) * 1000) / 1000,
       key_id: outcome.keyId ?? null,
+      key_name: key.ok ? (key.keyName ?? null) : null,
       client_ip: meta.ip,
       worker_id: params.get('worker_id')?.slice(0, 64) ?? null,
       assign_id: outcome.assignId ?? null,
