@@ -12,6 +12,8 @@ import { adminRoutes } from './admin/index.ts';
 import swagger from '@fastify/swagger';
 import { openapiOptions } from './docs/openapi.ts';
 import { docsRoutes } from './docs/routes.ts';
+import { consoleApiRoutes } from './console/api-routes.ts';
+import { consoleRoutes } from './console/serve.ts';
 import { telephonyRoutes, envelopeReply } from './telephony/routes.ts';
 import { createKeyChecker } from './telephony/auth.ts';
 import { TRANSPORT_CODE, fail } from './telephony/codes.ts';
@@ -136,8 +138,16 @@ export async function buildApp({ config, db, logStream }: BuildOptions): Promise
   await app.register(swagger, openapiOptions(base));
   await app.register(telephonyRoutes, { prefix: `${base}/api`, ctx, audit, throttle });
   fastPath = createFastPath(base, { ctx, audit, throttle }, app.log, () => draining, config.trustProxy);
-  await app.register(adminRoutes, { prefix: `${base}/admin/v1`, config, db, keys: namedKeys });
+  // The console's reads (screen pop, search, card) live inside the admin API's scope: same auth and role checks.
+  await app.register(
+    async (admin) => {
+      await adminRoutes(admin, { config, db, keys: namedKeys });
+      await consoleApiRoutes(admin, { config, db, lookup: ctx.lookup });
+    },
+    { prefix: `${base}/admin/v1` },
+  );
   await app.register(authRoutes, { prefix: base, config, db });
+  await consoleRoutes(app, { config });
   await app.register(docsRoutes, { prefix: base, base });
 
   app.get(`${base}/healthz`, async () => ({ status: 'ok' }));
