@@ -33,19 +33,27 @@ export async function buildConsole(outdir = CONSOLE_DIST) {
     metafile: true,
     legalComments: 'linked',
     logLevel: 'warning',
+    write: false,
   });
-  const outputs = Object.keys(result.metafile.outputs).map((p) => basename(p));
+  // Each file lands by rename: a server serving outdir (a test, while another test builds) never reads
+  // a half-written file.
+  mkdirSync(join(outdir, 'assets'), { recursive: true });
+  for (const f of result.outputFiles) writeAtomically(f.path, f.contents);
+  const outputs = result.outputFiles.map((f) => basename(f.path));
   const js = outputs.find((p) => p.endsWith('.js'));
   const css = outputs.find((p) => p.endsWith('.css'));
   if (!js || !css) throw new Error(`console build produced ${outputs.join(', ')}`);
   const template = readFileSync(join(root, 'src/console/web/index.html'), 'utf8')
     .replace('%JS%', `%BASE%/app/assets/${js}`)
     .replace('%CSS%', `%BASE%/app/assets/${css}`);
-  mkdirSync(outdir, { recursive: true });
-  const tmp = join(outdir, `.index.html.${process.pid}`);
-  writeFileSync(tmp, template);
-  renameSync(tmp, join(outdir, 'index.html'));
+  writeAtomically(join(outdir, 'index.html'), template);
   return { js, css, outdir };
+}
+
+function writeAtomically(path, contents) {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, contents);
+  renameSync(tmp, path);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -26,6 +26,8 @@ export interface ConsoleApiDeps {
 const MAX_POP = 20;
 const Id = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
 const agent = { role: 'agent' } as const;
+/** Error answers, as every admin route documents them (the Error schema is the admin API's). */
+const errors = (...codes: number[]) => Object.fromEntries([400, 401, 403, ...codes].map((c) => [c, Type.Ref('Error')]));
 
 /**
  * The projects this request may see: null = every project (the bearer token, or a user whose
@@ -77,7 +79,7 @@ export async function consoleApiRoutes(app: FastifyInstance, { config, db, looku
 
   r.get(
     '/console/projects',
-    { config: agent, schema: { tags, summary: 'The projects the caller may see, with their fields (the new-customer form)' } },
+    { config: agent, schema: { tags, summary: 'The projects the caller may see, with their fields (the new-customer form)', response: errors() } },
     async (req) => {
       const projects = await projectsOf(db.q, visibleProjects(req));
       const items = await Promise.all(projects.map(async (p) => ({ ...p, fields: (await listFields(db.q, p.id)).filter((f) => !(f as { archived?: boolean }).archived) })));
@@ -102,6 +104,7 @@ export async function consoleApiRoutes(app: FastifyInstance, { config, db, looku
           agent: Type.Optional(Type.String({ maxLength: 32 })),
           project_id: Type.Optional(Type.String({ maxLength: 32 })),
         }),
+        response: errors(),
       },
     },
     async (req) => {
@@ -156,6 +159,7 @@ export async function consoleApiRoutes(app: FastifyInstance, { config, db, looku
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
           cursor: Type.Optional(Type.String({ maxLength: 64 })),
         }),
+        response: errors(),
       },
     },
     async (req) => {
@@ -199,6 +203,7 @@ export async function consoleApiRoutes(app: FastifyInstance, { config, db, looku
         tags,
         summary: 'The customer card: the customer, its project, fields, statuses and assigns with repository and status names',
         params: Type.Object({ customer_id: Id }),
+        response: errors(404),
       },
     },
     async (req) => {

@@ -60,7 +60,8 @@ export async function consoleRoutes(app: FastifyInstance, { config, dir = consol
       if (html === undefined) return reply.code(503).send(errorBody('internal', 'The console is not built: run `npm run build`'));
       return reply.header('cache-control', 'no-cache').type('text/html; charset=utf-8').send(html);
     };
-    scope.get(`${base}/app/`, serveIndex);
-    scope.get(`${base}/app/*`, serveIndex);
+    // Pages, not API operations: left out of the OpenAPI document.
+    scope.get(`${base}/app/`, { schema: { hide: true } }, serveIndex);
+    scope.get(`${base}/app/*`, { schema: { hide: true } }, serveIndex);
   });
 }
