@@ -244,7 +244,7 @@ function History({ card, tick, assignId, setAssignId }: { card: Card; tick: numb
   const status = (id: number | null) => (id === null ? t.noStatus : (card.statuses.find((s) => s.id === id)?.name ?? `#${id}`));
   const fieldLabel = (name: string) => card.fields.find((f) => f.display_name === name)?.label || name;
   const who = (h: HistoryItem) =>
-    h.username ?? (h.worker_id !== null ? (card.workers.find((w) => w.id === h.worker_id)?.name ?? `#${h.worker_id}`) : t.none);
+    h.user_name ?? (h.worker_id !== null ? (card.workers.find((w) => w.id === h.worker_id)?.name ?? `#${h.worker_id}`) : t.none);
   const value = (v: string | null) => (v === null || v === '' ? t.emptyValue : v);
 
   return (

@@ -2,7 +2,7 @@
 import { useState } from 'react';
 import { api, ApiError, readSession, type User } from './api.ts';
 import { useT, type Lang } from './i18n.ts';
-import { navigate, safeNext } from './router.ts';
+import { go, safeNext } from './router.ts';
 
 export function Login({ onSignedIn, lang, setLang, signedIn }: { onSignedIn: (u: User) => void; lang: Lang; setLang: (l: Lang) => void; signedIn: boolean }) {
   const { t } = useT();
@@ -11,7 +11,7 @@ export function Login({ onSignedIn, lang, setLang, signedIn }: { onSignedIn: (u:
   const next = safeNext(new URLSearchParams(location.search).get('next'));
 
   if (signedIn) {
-    queueMicrotask(() => navigate(next, true));
+    queueMicrotask(() => go(next, true));
     return null;
   }
 
@@ -23,7 +23,7 @@ export function Login({ onSignedIn, lang, setLang, signedIn }: { onSignedIn: (u:
     try {
       const body = await api('POST', '/auth/login', { username: String(form.get('username') ?? ''), password: String(form.get('password') ?? '') });
       onSignedIn(readSession(body));
-      navigate(next, true);
+      go(next, true);
     } catch (err) {
       setError(err instanceof ApiError && err.status === 429 ? t.throttled : err instanceof ApiError && (err.status === 401 || err.status === 400) ? t.badLogin : `${t.error}: ${(err as Error).message}`);
     } finally {

@@ -105,7 +105,7 @@ export interface Card {
   assigns: { id: number; repository_id: number; worker_id: number | null; status_id: number | null; last_call: string | null; last_notes: string | null }[];
 }
 
-export type HistoryItem = { at: string; worker_id: number | null; source: string; user_id?: number | null; username?: string | null } & (
+export type HistoryItem = { at: string; worker_id: number | null; source: string; user_id?: number | null; user_name?: string | null } & (
   | { kind: 'field'; field: string; old_value: string | null; new_value: string | null }
   | { kind: 'status'; old_status_id: number | null; new_status_id: number | null }
   | { kind: 'call'; status_id: number | null; notes: string | null }

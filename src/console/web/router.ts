@@ -28,18 +28,25 @@ export function useLocation(): URL {
 }
 
 /**
- * A `next` address is followed only when it is a path of this console: a sign-in link must not send
- * anyone to another site (`//evil.example`, `https://…`, `/\evil`) or elsewhere on this one.
+ * A `next` address is followed only when it is a path of this site: a sign-in link must not send
+ * anyone elsewhere (`//evil.example`, `https://…`, `/\\evil`, `javascript:`). Anything else: the console's home.
  */
 export function safeNext(next: string | null): string {
-  if (!next || !next.startsWith(`${APP}/`) || next.startsWith('//') || next.includes('\\')) return `${APP}/`;
+  if (!next || !next.startsWith('/') || next.startsWith('//') || next.includes('\\')) return `${APP}/`;
   try {
     const u = new URL(next, location.origin);
-    if (u.origin !== location.origin || !u.pathname.startsWith(`${APP}/`)) return `${APP}/`;
-    return u.pathname + u.search;
+    if (u.origin !== location.origin) return `${APP}/`;
+    return u.pathname + u.search + u.hash;
   } catch {
     return `${APP}/`;
   }
+}
+
+/** Goes to a same-site address: in place for the console's own, by loading the page otherwise. */
+export function go(to: string, replace = false) {
+  if (to === APP || to.startsWith(`${APP}/`)) navigate(to, replace);
+  else if (replace) location.replace(to);
+  else location.assign(to);
 }
 
 /** A link that navigates in place; modified clicks (new tab, …) keep the browser's behaviour. */
