@@ -212,6 +212,11 @@ describe('console in Chromium (sqlite)', { skip }, () => {
     await page.waitForURL(`${origin}/app/`);
     await page.goto(`${origin}/app/login?next=${encodeURIComponent('https://evil.example/app/')}`);
     await page.waitForURL(`${origin}/app/`);
+    await page.goto(`${origin}/app/login?next=${encodeURIComponent('/\\evil.example/')}`);
+    await page.waitForURL(`${origin}/app/`);
+    // A same-site path outside the console is followed too.
+    await page.goto(`${origin}/app/login?next=${encodeURIComponent('/healthz')}`);
+    await page.waitForURL(`${origin}/healthz`);
     await page.goto(`${origin}/app/customers/123`);
     await page.getByRole('heading', { level: 1, name: /John Doe/ }).waitFor();
     assert.deepEqual(violations, []);
