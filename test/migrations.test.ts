@@ -181,7 +181,7 @@ for (const dialect of dialects()) {
       const shape = await shapeOf(db);
       assert.deepEqual(Object.keys(shape).sort(), [
         'api_keys', 'assigns', 'audit_log', 'call_events', 'call_requests', 'customer_phones', 'customer_uniques', 'customers',
-        'dids', 'fields', 'groups', 'history', 'projects', 'repositories', 'sessions', 'sites', 'statuses', 'users', 'workers',
+        'dids', 'fields', 'groups', 'history', 'projects', 'repositories', 'sessions', 'sites', 'stats_hourly', 'statuses', 'users', 'workers',
       ]);
       assert.deepEqual(await appliedMigrations(db), Object.keys(MIGRATIONS));
     });
