@@ -77,6 +77,7 @@ for (const dialect of dialects()) {
         await admin(h.app, 'POST', '/projects/10/customers', { id, fields: { first_name: `Shared${id}`, mobile: '052-111-2222', email: `s${id}@mail.com` } });
       }
       await admin(h.app, 'POST', '/users', { username: 'dana', password: PASSWORD, role: 'agent', worker_id: 99, project_ids: [10] });
+      await admin(h.app, 'POST', '/users', { username: 'boss', password: PASSWORD, role: 'supervisor', project_ids: [10] });
       agent = await signIn(h.app, 'dana');
     });
     after(() => h.close());
@@ -112,8 +113,13 @@ for (const dialect of dialects()) {
       assert.deepEqual(body.statuses.map((s: { id: number }) => s.id), [2, 10]);
       assert.deepEqual(body.assigns.map((a: { id: number }) => a.id).sort((a: number, b: number) => a - b), [555, 2190811]);
       assert.equal(body.fields.find((f: { display_name: string }) => f.display_name === 'plan').type, 'select');
-      const search = await get('/console/search?q=john', headers);
+      // An agent looks up by number; a name or email search is the supervisor's.
+      const search = await get('/console/search?q=050-000-0000', headers);
       assert.deepEqual(search.json().items.map((c: { id: number }) => c.id), [123]);
+      assert.deepEqual((await get('/console/search?q=123', headers)).json().items.map((c: { id: number }) => c.id), [123]);
+      assert.equal((await get('/console/search?q=john', headers)).statusCode, 403);
+      const boss = await signIn(h.app, 'boss');
+      assert.deepEqual((await get('/console/search?q=john', { cookie: boss.cookie })).json().items.map((c: { id: number }) => c.id), [123]);
       const projects = await get('/console/projects', headers);
       assert.deepEqual(projects.json().items.map((p: { id: number }) => p.id), [10]);
     });

@@ -144,8 +144,10 @@ describe('console in Chromium (sqlite)', { skip }, () => {
       assert.equal(answer.code, 0, JSON.stringify(answer));
       assert.deepEqual(answer.message[0], { uid: '123', age, last_status: status, last_notes: notes });
 
-      // Search: by name, and the pop's chooser for a shared number.
+      // Search: an agent looks up by number (a name search is a supervisor's), and the pop's chooser.
       await page.goto(`${origin}/app/search?q=levi`);
+      await page.getByRole('alert').getByText(he ? 'נציגים מאתרים' : 'Agents find customers').waitFor();
+      await page.goto(`${origin}/app/search?q=${encodeURIComponent('052 111 2222')}`);
       await page.locator('table.list tbody tr').nth(1).waitFor();
       await checkA11y(page, 'search');
       await shot(page, `${lang}-search`);

@@ -13,7 +13,7 @@ import { listFields } from '../crm/fields.ts';
 import type { Lookup } from '../crm/lookup.ts';
 import { listCustomers } from '../crm/search.ts';
 import { forbidden, invalid, notFound } from '../errors.ts';
-import { projectLimit } from '../access/roles.ts';
+import { projectLimit, roleAllows } from '../access/roles.ts';
 import { normalizePhone } from '../phone.ts';
 
 export interface ConsoleApiDeps {
@@ -151,6 +151,7 @@ export async function consoleApiRoutes(app: FastifyInstance, { config, db, looku
         summary: "Search the caller's projects by phone (any spelling), name, email or id",
         description:
           'A phone-like `q` matches phone fields through the phone index, and a whole number also the customer with that id; ' +
+          'agents may look up by number only (a name or email search needs the supervisor role: 403); ' +
           'any other `q` is a case-insensitive substring of any field value (a scan, as `GET /projects/:id/customers?q=`). ' +
           'Pages: keep walking `next_cursor` until it is null; a page may hold fewer than `limit` items.',
         querystring: Type.Object({
@@ -174,6 +175,12 @@ export async function consoleApiRoutes(app: FastifyInstance, { config, db, looku
       if (cursor === null) throw invalid('cursor is not a cursor of this list', { cursor: 'invalid' });
 
       const phoneLike = PHONE_LIKE.test(q);
+      // admin-api.md: an agent reads its projects' customers; listing and searching is the supervisor's.
+      // A number (a phone in any spelling, or an id) is a lookup; a name or an email is a search.
+      const who = req.principal;
+      if (!phoneLike && who?.kind === 'session' && !roleAllows(who.user.role, 'supervisor')) {
+        throw forbidden('Agents look customers up by phone or id; searching by name or email needs the supervisor role');
+      }
       const filter = phoneLike ? { phone: normalizePhone(q, country) } : { text: q };
       const items: CustomerRow[] = [];
       // The customer with this id first, on the first page only.

@@ -28,7 +28,7 @@ export function Search({ params, home }: { params: URLSearchParams; home?: boole
       setNext(page.next_cursor);
       if (!cursor && page.items.length === 0 && /\d/.test(q)) setShowNew(true);
     } catch (err) {
-      setError(`${t.error}: ${(err as Error).message}`);
+      setError((err as ApiError).status === 403 ? t.searchForbidden : `${t.error}: ${(err as Error).message}`);
     } finally {
       setBusy(false);
     }
@@ -109,9 +109,9 @@ export function CustomerList({ items }: { items: Found[] }) {
             </td>
             <td>
               {(c.phones ?? []).map((p) => (
-                <bdi key={p} dir="ltr" className="phone">
-                  {p}
-                </bdi>
+                <span key={p} className="phone">
+                  <bdi dir="ltr">{p}</bdi>
+                </span>
               ))}
             </td>
             <td>

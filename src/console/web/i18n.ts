@@ -78,6 +78,7 @@ const en = {
   roleSupervisor: 'supervisor',
   roleAdmin: 'admin',
   noAssigns: 'This customer is in no list.',
+  searchForbidden: 'Agents find customers by phone number or id. Searching by name or email needs a supervisor.',
 };
 
 const he: typeof en = {
@@ -153,6 +154,7 @@ const he: typeof en = {
   roleSupervisor: 'מפקח/ת',
   roleAdmin: 'מנהל/ת',
   noAssigns: 'הלקוח אינו באף רשימה.',
+  searchForbidden: 'נציגים מאתרים לקוחות לפי מספר טלפון או מזהה. חיפוש לפי שם או דוא"ל דורש מפקח/ת.',
 };
 
 export type Messages = typeof en;
