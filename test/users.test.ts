@@ -169,6 +169,10 @@ for (const dialect of dialects()) {
       assert.equal((await s('GET', '/users')).statusCode, 403);
       assert.equal((await s('GET', '/projects/20/customers?q=John')).statusCode, 403);
       assert.equal((await s('GET', '/repositories/1007/assigns')).statusCode, 403);
+      assert.equal((await s('GET', '/repositories/7/assigns?worker_id=1099')).statusCode, 403, 'a query id of another project');
+      assert.equal((await s('GET', '/projects/10/statistics')).statusCode, 200);
+      assert.equal((await s('GET', '/projects/20/statistics')).statusCode, 403);
+      assert.equal((await as(h.app, agent10)('GET', '/projects/10/statistics')).statusCode, 403, 'statistics are for supervisors');
     });
 
     test('an agent of another project gets 403 for every id of this one, and sees only its projects', async () => {
