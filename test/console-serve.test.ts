@@ -53,6 +53,10 @@ describe('console files', () => {
     assert.match(String(js.headers['content-type']), /javascript/);
     assert.match(String(js.headers['cache-control']), /max-age=31536000.*immutable|immutable.*max-age=31536000/);
     assert.equal(js.headers['content-security-policy'], CONSOLE_CSP);
+    const gz = await h.app.inject({ method: 'GET', url: `/dev-6/app/assets/${built.js}`, headers: { 'accept-encoding': 'gzip' } });
+    assert.equal(gz.headers['content-encoding'], 'gzip');
+    assert.ok(gz.rawPayload.length < js.rawPayload.length / 2, `${gz.rawPayload.length} of ${js.rawPayload.length}`);
+    assert.equal((await h.app.inject({ method: 'GET', url: `/dev-6/app/assets/${built.js}`, headers: { 'accept-encoding': 'br, gzip' } })).headers['content-encoding'], 'br');
     const css = await h.app.inject({ method: 'GET', url: `/dev-6/app/assets/${built.css}` });
     assert.equal(css.statusCode, 200);
     assert.match(String(css.headers['content-type']), /text\/css/);

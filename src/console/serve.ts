@@ -41,6 +41,8 @@ export async function consoleRoutes(app: FastifyInstance, { config, dir = consol
       prefix: `${base}/app/assets/`,
       decorateReply: false,
       index: false,
+      // The build writes .br and .gz beside each file (scripts/build-console.mjs).
+      preCompressed: true,
       // Names carry the content's hash: a new build has new names.
       maxAge: '365d',
       immutable: true,
