@@ -30,7 +30,8 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   // id is the SHA-256 (hex) of the cookie's session id: a copy of the table signs no one in.
   await db.schema.createTable('sessions')
-    .addColumn('id', 'text', (c) => c.primaryKey())
+    // NOT NULL said explicitly: SQLite lets a non-integer primary key hold NULL otherwise.
+    .addColumn('id', 'text', (c) => c.primaryKey().notNull())
     .addColumn('user_id', ref, (c) => c.notNull().references('users.id'))
     .addColumn('csrf_token', 'text', (c) => c.notNull())
     .addColumn('created_at', time, (c) => c.notNull())
