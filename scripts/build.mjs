@@ -8,6 +8,7 @@
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { buildConsole } from './build-console.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
@@ -26,3 +27,5 @@ await build({
   sourcemap: 'linked',
   logLevel: 'warning',
 });
+// The web console's browser bundle: dist/console (served at {BASE}/app/ by src/console/serve.ts).
+await buildConsole();

@@ -13,6 +13,8 @@ import { adminRoutes } from './admin/index.ts';
 import swagger from '@fastify/swagger';
 import { openapiOptions } from './docs/openapi.ts';
 import { docsRoutes } from './docs/routes.ts';
+import { consoleApiRoutes } from './console/api-routes.ts';
+import { consoleRoutes } from './console/serve.ts';
 import { telephonyRoutes } from './telephony/routes.ts';
 import { createKeyChecker } from './telephony/auth.ts';
 import { TRANSPORT_CODE, fail } from './telephony/codes.ts';
@@ -30,6 +32,8 @@ import { problemOf } from './http/problems.ts';
 import { createRequestIds } from './http/request-id.ts';
 import { registerSecurity, secretsOf } from './security.ts';
 import { createSetupCache } from './crm/setup-cache.ts';
+import { createNamedKeyStore } from './access/keys.ts';
+import { authRoutes } from './auth/routes.ts';
 
 export interface BuildOptions {
   config: Config;
@@ -124,6 +128,11 @@ export async function buildApp({ config, db, logStream }: BuildOptions): Promise
     return sendError(request, reply, 404, 'not_found', message);
   });
 
+  // Named telephony keys (access/keys.ts): a snapshot in memory, reloaded every second.
+  const namedKeys = createNamedKeyStore(db, (err) => app.log.warn({ err }, 'named keys reload failed'));
+  await namedKeys.start();
+  app.addHook('onClose', () => namedKeys.stop());
+
   // The one setup cache of this process (crm/setup-cache.ts: what invalidates it and how other processes learn).
   const setup = createSetupCache(db);
   setup.start();
@@ -139,7 +148,7 @@ export async function buildApp({ config, db, logStream }: BuildOptions): Promise
     warnings: createClientWarnings(app.log),
     fieldNames: (projectId: number) => lookup.fieldNames(projectId),
   };
-  const pipeline = createPipeline({ ctx, checkKey: createKeyChecker(config), audit, throttle: telephonyThrottle, secrets: new Set(secretsOf(config)), log: app.log, draining: () => draining });
+  const pipeline = createPipeline({ ctx, checkKey: createKeyChecker(config, namedKeys), audit, throttle: telephonyThrottle, secrets: new Set(secretsOf(config)), log: app.log, draining: () => draining });
 
   // Before every route: the OpenAPI document is collected from the routes as they are registered.
   await app.register(swagger, openapiOptions(base));
@@ -148,7 +157,16 @@ export async function buildApp({ config, db, logStream }: BuildOptions): Promise
     await app.register(telephonyRoutes, { prefix: `${prefix}/api`, pipeline, clientAddress, documented: prefix === base });
   }
   fastPath = createFastPath(pipeline, clientAddress, requestIds);
-  await app.register(adminRoutes, { prefix: `${base}/admin/v1`, config, db, setup });
+  // The console's reads (screen pop, search, card) live inside the admin API's scope: same auth and role checks.
+  await app.register(
+    async (admin) => {
+      await adminRoutes(admin, { config, db, setup, keys: namedKeys });
+      await consoleApiRoutes(admin, { config, db, lookup: ctx.lookup });
+    },
+    { prefix: `${base}/admin/v1` },
+  );
+  await app.register(authRoutes, { prefix: base, config, db });
+  await consoleRoutes(app, { config });
   await app.register(docsRoutes, { prefix: base, base });
 
   app.get(`${base}/healthz`, async () => ({ status: 'ok' }));

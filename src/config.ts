@@ -74,6 +74,10 @@ export interface Config {
   readonly trustProxy: readonly string[];
   /** Addresses/CIDR ranges never throttled for failed keys (CRM_THROTTLE_EXEMPT; failures are still logged and audited). */
   readonly throttleExempt: readonly string[];
+  /** A console session ends after this many idle minutes (CRM_SESSION_IDLE_MINUTES, default 480). */
+  readonly sessionIdleMinutes: number;
+  /** Failed sign-ins allowed per address per minute, and per username per 15 minutes (CRM_LOGIN_FAIL_LIMIT, default 10; 0 = off). */
+  readonly loginFailLimit: number;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -172,6 +176,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL=${JSON.stringify(logLevel)} must be one of ${LOG_LEVELS.join(', ')}`);
 
   const authFailLimit = int('CRM_AUTH_FAIL_LIMIT', 30, 0, 1_000_000);
+  const sessionIdleMinutes = int('CRM_SESSION_IDLE_MINUTES', 480, 1, 525_600);
+  const loginFailLimit = int('CRM_LOGIN_FAIL_LIMIT', 10, 0, 1_000_000);
   const corsOrigins = Object.freeze(str('CRM_CORS_ORIGINS', '').split(',').map((o) => o.trim()).filter(Boolean));
   // Only named proxies are trusted: "trust everyone" would let any client spoof its address past the
   // throttle by sending its own X-Forwarded-For.
@@ -227,6 +233,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy,
     corsOrigins,
     throttleExempt,
+    sessionIdleMinutes,
+    loginFailLimit,
   });
 }
 

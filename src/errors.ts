@@ -4,6 +4,7 @@ export const ERRORS = {
   invalid_input: 400,
   unauthorized: 401,
   admin_closed: 403,
+  forbidden: 403,
   not_found: 404,
   method_not_allowed: 405,
   request_timeout: 408,
@@ -34,6 +35,7 @@ export class AppError extends Error {
 export const notFound = (what: string, id: number | string) => new AppError('not_found', `${what} ${id} does not exist`);
 export const conflict = (message: string, details?: unknown) => new AppError('conflict', message, details);
 export const invalid = (message: string, details?: unknown) => new AppError('invalid_input', message, details);
+export const forbidden = (message: string) => new AppError('forbidden', message);
 export const unprocessable = (message: string, details?: unknown) => new AppError('unprocessable', message, details);
 
 /** A unique field value already held by another customer of the project. Carries the field's name. */

@@ -180,8 +180,8 @@ for (const dialect of dialects()) {
       assert.deepEqual(await migrateToLatest(db.q), Object.keys(MIGRATIONS));
       const shape = await shapeOf(db);
       assert.deepEqual(Object.keys(shape).sort(), [
-        'assigns', 'audit_log', 'call_events', 'call_requests', 'customer_phones', 'customer_uniques', 'customers',
-        'dids', 'fields', 'groups', 'history', 'import_items', 'import_rejects', 'imports', 'projects', 'removed_assigns', 'repositories', 'setup_version', 'sites', 'stats_hourly', 'statuses', 'workers',
+        'api_keys', 'assigns', 'audit_log', 'call_events', 'call_requests', 'customer_phones', 'customer_uniques', 'customers',
+        'dids', 'fields', 'groups', 'history', 'import_items', 'import_rejects', 'imports', 'projects', 'removed_assigns', 'repositories', 'sessions', 'setup_version', 'sites', 'stats_hourly', 'statuses', 'users', 'workers',
       ]);
       assert.deepEqual(await appliedMigrations(db), Object.keys(MIGRATIONS));
     });

@@ -8,8 +8,11 @@ import { addCall, listCalls } from '../crm/calls.ts';
 import { assignHistory, type HistoryKey } from '../crm/history.ts';
 import { getRemovedAssign } from '../crm/lifecycle.ts';
 import { getRepository } from '../crm/setup.ts';
-import { notFound } from '../errors.ts';
+import { forbidden, notFound } from '../errors.ts';
+import { actorOf, roleAllows } from '../access/roles.ts';
+import { principalOf } from './access.ts';
 import type { AdminDeps } from './index.ts';
+import { userNames } from '../access/users.ts';
 import { keyPageOf, pageOf } from './paging.ts';
 import * as S from './schemas.ts';
 import * as wire from './wire.ts';
@@ -27,8 +30,12 @@ const AssignListQuery = Type.Object(
 export async function assignRoutes(app: FastifyInstance, { db }: AdminDeps) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['assigns'];
+  // Roles (admin/access.ts): an agent reads its projects' assigns and history and records calls (as its
+  // worker); filling and listing lead lists is for supervisors.
+  const agent = { role: 'agent' } as const;
+  const supervisor = { role: 'supervisor' } as const;
 
-  r.post('/repositories/:repository_id/assigns', { schema: { tags, summary: 'Put a customer into a repository (lead list)', params: S.RepositoryParams, body: S.AssignInput, response: { 201: S.Assign, ...S.errorResponses(400, 404, 409, 413, 422) } } }, async (req, reply) => {
+  r.post('/repositories/:repository_id/assigns', { config: supervisor, schema: { tags, summary: 'Put a customer into a repository (lead list)', params: S.RepositoryParams, body: S.AssignInput, response: { 201: S.Assign, ...S.errorResponses(400, 404, 409, 413, 422) } } }, async (req, reply) => {
     const b = req.body;
     const row = await db.write(async (trx) => {
       const repo = await getRepository(trx, req.params.repository_id);
@@ -41,7 +48,7 @@ export async function assignRoutes(app: FastifyInstance, { db }: AdminDeps) {
   r.get(
     '/repositories/:repository_id/assigns',
     {
-      config: { role: 'supervisor' },
+      config: supervisor,
       schema: {
         tags,
         summary: "List a repository's assigns, optionally filtered by status, agent and last call",
@@ -66,7 +73,7 @@ export async function assignRoutes(app: FastifyInstance, { db }: AdminDeps) {
     },
   );
 
-  r.get('/assigns/:assign_id', { schema: { tags, summary: 'Get an assign with its customer, status and last call', params: S.AssignParams, response: { 200: S.AssignDetail, ...S.errorResponses(400, 404) } } }, async (req) => {
+  r.get('/assigns/:assign_id', { config: agent, schema: { tags, summary: 'Get an assign with its customer, status and last call', params: S.AssignParams, response: { 200: S.AssignDetail, ...S.errorResponses(400, 404) } } }, async (req) => {
     const detail = await getAssignDetail(db.q, req.params.assign_id);
     if (!detail) throw notFound('assign', req.params.assign_id);
     return wire.assignDetail(detail);
@@ -75,6 +82,7 @@ export async function assignRoutes(app: FastifyInstance, { db }: AdminDeps) {
   r.get(
     '/assigns/:assign_id/history',
     {
+      config: agent,
       schema: {
         tags,
         summary: "An assign's history, newest first",
@@ -90,13 +98,15 @@ export async function assignRoutes(app: FastifyInstance, { db }: AdminDeps) {
       if (!assign) throw notFound('assign', req.params.assign_id);
       const page = keyPageOf(req.query, 'h', 3);
       const found = await assignHistory(db.q, assign, page.limit, page.after as HistoryKey | undefined);
-      return { items: found.items.map(wire.historyItem), next_cursor: found.next === null ? null : wire.encodeKeyCursor('h', found.next) };
+      const names = await userNames(db.q, found.items.map((i) => i.user_id));
+      return { items: found.items.map((i) => ({ ...wire.historyItem(i), ...(i.user_id == null ? {} : { user_name: names.get(i.user_id) ?? null }) })), next_cursor: found.next === null ? null : wire.encodeKeyCursor('h', found.next) };
     },
   );
 
   r.post(
     '/assigns/:assign_id/calls',
     {
+      config: agent,
       schema: {
         tags,
         summary: 'Record a call event (dialers, CDR feeds)',
@@ -112,16 +122,22 @@ export async function assignRoutes(app: FastifyInstance, { db }: AdminDeps) {
     async (req, reply) => {
       const b = req.body;
       const at = b.at === undefined ? undefined : Date.parse(b.at);
+      // A signed-in user records calls as its own worker; only a supervisor or admin may name another.
+      const who = principalOf(req);
+      const actor = actorOf(who);
+      const isAgent = who.kind === 'session' && !roleAllows(who.user.role, 'supervisor');
+      if (isAgent && b.worker_id != null && b.worker_id !== actor.worker_id) throw forbidden('An agent records calls as its own worker_id');
+      const workerId = isAgent ? (actor.worker_id ?? null) : b.worker_id !== undefined ? b.worker_id : actor.worker_id;
       const event = await db.write(async (trx) => {
         const assign = await lockAssign(trx, req.params.assign_id);
         if (!assign) throw notFound('assign', req.params.assign_id);
-        return addCall(trx, assign, { worker_id: b.worker_id, status_id: b.status_id, notes: b.notes, call_id: b.call_id, at });
+        return addCall(trx, assign, { worker_id: workerId, user_id: actor.user_id, status_id: b.status_id, notes: b.notes, call_id: b.call_id, at });
       });
       return reply.code(201).send(wire.callEvent(event));
     },
   );
 
-  r.get('/assigns/:assign_id/calls', { schema: { tags, summary: "List an assign's call events in the order they were recorded", params: S.AssignParams, querystring: S.PageQuery, response: { 200: S.listOf(S.CallEvent), ...S.errorResponses(400, 404) } } }, async (req) => {
+  r.get('/assigns/:assign_id/calls', { config: agent, schema: { tags, summary: "List an assign's call events in the order they were recorded", params: S.AssignParams, querystring: S.PageQuery, response: { 200: S.listOf(S.CallEvent), ...S.errorResponses(400, 404) } } }, async (req) => {
     if (!(await getAssignRow(db.q, req.params.assign_id))) throw notFound('assign', req.params.assign_id);
     const page = pageOf(req.query);
     return wire.page(await listCalls(db.q, req.params.assign_id, page), page.limit, wire.callEvent);

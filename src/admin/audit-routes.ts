@@ -23,6 +23,7 @@ const AuditQuery = Type.Object(
     // As the dialer sent it (the audit keeps unregistered agents too), so a string.
     worker_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     key_id: Type.Optional(Type.String({ pattern: '^[0-9a-f]{8}$' })),
+    key_name: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'a named key (POST /keys) by its name' })),
     since: Type.Optional(Type.String({ pattern: ISO_8601, description: 'ISO 8601; rows at or after it' })),
     until: Type.Optional(Type.String({ pattern: ISO_8601, description: 'ISO 8601; rows before it' })),
     limit: S.PageQuery.properties.limit,
@@ -38,6 +39,7 @@ const AuditEntry = Type.Object({
   code: Type.Integer(),
   latency_ms: Type.Number(),
   key_id: Type.Union([Type.String(), Type.Null()]),
+  key_name: Type.Optional(Type.String({ description: 'the named key used (POST /keys); absent for a CRM_AUTHKEY_* key' })),
   client_ip: Type.Union([Type.String(), Type.Null()]),
   worker_id: Type.Union([Type.String(), Type.Null()]),
   assign_id: Type.Union([S.Id, Type.Null()]),
@@ -69,6 +71,7 @@ export async function auditRoutes(app: FastifyInstance, { db }: AdminDeps) {
       project_id: q.project_id,
       worker_id: q.worker_id,
       key_id: q.key_id,
+      key_name: q.key_name,
       since: instant('since', q.since),
       until: instant('until', q.until),
       after_id: page.after,

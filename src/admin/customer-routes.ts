@@ -6,7 +6,9 @@ import { getCustomerRow, insertCustomer, patchCustomer, toCustomer, validateAll 
 import { listFields, valueRules } from '../crm/fields.ts';
 import { listCustomers } from '../crm/search.ts';
 import { getProject } from '../crm/setup.ts';
-import { invalid, notFound } from '../errors.ts';
+import { forbidden, invalid, notFound } from '../errors.ts';
+import { actorOf, roleAllows } from '../access/roles.ts';
+import { principalOf } from './access.ts';
 import { normalizePhone } from '../phone.ts';
 import type { AdminDeps } from './index.ts';
 import { pageOf } from './paging.ts';
@@ -19,18 +21,21 @@ const MAX_EMBEDDED_ASSIGNS = 1000;
 export async function customerRoutes(app: FastifyInstance, { db, config }: AdminDeps) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['customers'];
+  // Roles (admin/access.ts): an agent reads and changes its projects' customers, and creates one from a
+  // screen pop that found none; listing and searching is for supervisors (an agent may look a number up).
+  const agent = { role: 'agent' } as const;
 
-  r.post('/projects/:project_id/customers', { schema: { tags, summary: 'Create a customer', params: S.ProjectParams, body: S.CustomerInput, response: { 201: S.Customer, ...S.errorResponses(400, 404, 409, 413) } } }, async (req, reply) => {
+  r.post('/projects/:project_id/customers', { config: agent, schema: { tags, summary: 'Create a customer', params: S.ProjectParams, body: S.CustomerInput, response: { 201: S.Customer, ...S.errorResponses(400, 404, 409, 413) } } }, async (req, reply) => {
     const projectId = req.params.project_id;
     const customer = await db.write(async (trx) => {
       await getProject(trx, projectId);
       const changes = validateAll(await listFields(trx, projectId), req.body.fields, true, valueRules(config));
-      return insertCustomer(trx, projectId, changes, { id: req.body.id, country: config.defaultCountry, source: 'admin' });
+      return insertCustomer(trx, projectId, changes, { id: req.body.id, country: config.defaultCountry, source: 'admin', ...actorOf(principalOf(req)) });
     });
     return reply.code(201).send(customer);
   });
 
-  r.get('/customers/:customer_id', { schema: { tags, summary: 'Get a customer with its assigns', params: S.CustomerParams, response: { 200: S.CustomerWithAssigns, ...S.errorResponses(400, 404) } } }, async (req) => {
+  r.get('/customers/:customer_id', { config: agent, schema: { tags, summary: 'Get a customer with its assigns', params: S.CustomerParams, response: { 200: S.CustomerWithAssigns, ...S.errorResponses(400, 404) } } }, async (req) => {
     const row = await getCustomerRow(db.q, req.params.customer_id);
     if (!row) throw notFound('customer', req.params.customer_id);
     const assigns = await listAssigns(db.q, { customer_id: row.id }, { limit: MAX_EMBEDDED_ASSIGNS });
@@ -40,6 +45,7 @@ export async function customerRoutes(app: FastifyInstance, { db, config }: Admin
   r.patch(
     '/customers/:customer_id',
     {
+      config: agent,
       schema: {
         tags,
         summary: "Update a customer's fields (all-or-nothing)",
@@ -53,7 +59,7 @@ export async function customerRoutes(app: FastifyInstance, { db, config }: Admin
     },
     async (req) => {
       const id = req.params.customer_id;
-      const customer = await db.write((trx) => patchCustomer(trx, id, req.body.fields, { country: config.defaultCountry, dateOrder: config.dateOrder, source: 'admin' }));
+      const customer = await db.write((trx) => patchCustomer(trx, id, req.body.fields, { country: config.defaultCountry, dateOrder: config.dateOrder, source: 'admin', ...actorOf(principalOf(req)) }));
       if (!customer) throw notFound('customer', id);
       return customer;
     },
@@ -62,6 +68,7 @@ export async function customerRoutes(app: FastifyInstance, { db, config }: Admin
   r.get(
     '/projects/:project_id/customers',
     {
+      config: agent,
       schema: {
         tags,
         summary: "List or search a project's customers",
@@ -76,6 +83,10 @@ export async function customerRoutes(app: FastifyInstance, { db, config }: Admin
     },
     async (req) => {
       const projectId = req.params.project_id;
+      const who = principalOf(req);
+      if (who.kind === 'session' && !roleAllows(who.user.role, 'supervisor') && (req.query.phone === undefined || req.query.q !== undefined)) {
+        throw forbidden('Agents look customers up by phone; listing and searching needs the supervisor role');
+      }
       await getProject(db.q, projectId);
       const page = pageOf(req.query);
       let phone: string | undefined;

@@ -76,11 +76,13 @@ export async function importRoutes(app: FastifyInstance, { db, config }: AdminDe
   app.addContentTypeParser(Object.keys(FORMATS), (_request, payload, done) => done(null, payload));
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['import'];
+  // Roles (admin/access.ts): imports and exports are for supervisors and admins.
+  const supervisor = { role: 'supervisor' } as const;
 
   r.post(
     '/projects/:project_id/import',
     {
-      config: { role: 'supervisor' },
+      config: supervisor,
       schema: {
         tags,
         description:
@@ -130,7 +132,7 @@ export async function importRoutes(app: FastifyInstance, { db, config }: AdminDe
   r.get(
     '/projects/:project_id/export',
     {
-      config: { role: 'supervisor' },
+      config: supervisor,
       schema: {
         tags,
         description:

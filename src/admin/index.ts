@@ -1,10 +1,13 @@
-// The admin API: bearer-token auth, then each resource's routes, registered explicitly.
-import { createHash, timingSafeEqual } from 'node:crypto';
+// The admin API: access (bearer token or console session, roles, projects: access.ts), then each
+// resource's routes, registered explicitly.
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/connect.ts';
-import { errorBody } from '../errors.ts';
+import type { NamedKeyStore } from '../access/keys.ts';
 import { ErrorBody } from './schemas.ts';
+import { registerAccess } from './access.ts';
+import { userRoutes } from './user-routes.ts';
+import { keyRoutes } from './key-routes.ts';
 import { setupRoutes } from './setup-routes.ts';
 import { customerRoutes } from './customer-routes.ts';
 import { assignRoutes } from './assign-routes.ts';
@@ -23,21 +26,9 @@ export interface AdminDeps {
   setup: SetupCache;
 }
 
-export async function adminRoutes(admin: FastifyInstance, deps: AdminDeps) {
+export async function adminRoutes(admin: FastifyInstance, deps: AdminDeps & { keys: NamedKeyStore }) {
   admin.addSchema(ErrorBody);
-  const expected = deps.config.adminToken === undefined ? undefined : createHash('sha256').update(deps.config.adminToken).digest();
-
-  admin.addHook('onRequest', async (request, reply) => {
-    if (expected === undefined) {
-      return reply.code(403).send(errorBody('admin_closed', 'The admin API is closed: set CRM_ADMIN_TOKEN to a secret token and restart to open it'));
-    }
-    const header = request.headers.authorization;
-    const token = typeof header === 'string' && /^Bearer /i.test(header) ? header.slice(7).trim() : '';
-    const given = createHash('sha256').update(token).digest();
-    if (token === '' || !timingSafeEqual(given, expected)) {
-      return reply.code(401).header('www-authenticate', 'Bearer').send(errorBody('unauthorized', 'Missing or invalid bearer token'));
-    }
-  });
+  registerAccess(admin, deps);
 
   admin.addHook('preValidation', decimalIdParams);
   admin.addHook('preValidation', strictQueryIntegers);
@@ -49,4 +40,6 @@ export async function adminRoutes(admin: FastifyInstance, deps: AdminDeps) {
   await auditRoutes(admin, deps);
   await lifecycleRoutes(admin, deps);
   await statisticsRoutes(admin, deps);
+  await userRoutes(admin, deps);
+  await keyRoutes(admin, deps);
 }

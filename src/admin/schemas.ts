@@ -138,6 +138,7 @@ export const CallEvent = Type.Object({
   notes: NullString,
   call_id: NullString,
   source: Type.String(),
+  user_id: Type.Optional(NullId),
 });
 
 export const AssignDetail = Type.Object({
@@ -151,6 +152,9 @@ export const AssignDetail = Type.Object({
 const HistoryCommon = {
   at: Type.String(),
   worker_id: NullId,
+  /** the console user who made the change (null: a machine: telephony key, token, CLI, import) */
+  user_id: Type.Optional(NullId),
+  user_name: Type.Optional(NullString),
   source: Type.String(),
   call_id: NullString,
 };

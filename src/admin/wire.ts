@@ -47,6 +47,7 @@ export const callEvent = (r: Selectable<CallEventsTable>) => ({
   notes: r.notes,
   call_id: r.call_id,
   source: r.source,
+  ...(r.user_id == null ? {} : { user_id: r.user_id }),
 });
 
 export const assignDetail = (d: AssignDetail) => ({
@@ -59,7 +60,8 @@ export const assignDetail = (d: AssignDetail) => ({
 
 /** A history item: the keys of its kind only (admin-api.md). */
 export function historyItem(e: HistoryEntry) {
-  const common = { at: iso(e.at), worker_id: e.worker_id, source: e.source, call_id: e.call_id };
+  // user_id only when a console user made the change: machine writes keep the shape they always had.
+  const common = { at: iso(e.at), worker_id: e.worker_id, ...(e.user_id == null ? {} : { user_id: e.user_id }), source: e.source, call_id: e.call_id };
   if (e.kind === 'field') return { kind: e.kind, ...common, field: e.field ?? '', old_value: e.old_value, new_value: e.new_value };
   if (e.kind === 'status') return { kind: e.kind, ...common, old_status_id: e.old_status_id, new_status_id: e.new_status_id };
   return { kind: e.kind, ...common, status_id: e.status_id, notes: e.notes };
@@ -73,6 +75,7 @@ export const auditEntry = (r: Selectable<AuditLogTable>) => ({
   code: r.code,
   latency_ms: r.latency_ms,
   key_id: r.key_id,
+  ...(r.key_name == null ? {} : { key_name: r.key_name }),
   client_ip: r.client_ip,
   worker_id: r.worker_id,
   assign_id: r.assign_id,

@@ -8,6 +8,7 @@ import { CliError } from './context.ts';
 import { dataCommands } from './data-commands.ts';
 import { setupCommands } from './setup-commands.ts';
 import { lifecycleCommands } from './lifecycle-commands.ts';
+import { peopleCommands } from './people-commands.ts';
 
 export function buildProgram(): Command {
   const program = new Command('callcrm')
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   setupCommands(program);
   markRequired(program);
   lifecycleCommands(program);
+  peopleCommands(program);
   return program;
 }
 

@@ -91,6 +91,8 @@ export async function lockAssign(trx: Q, id: number): Promise<AssignRow | undefi
 export interface StatusWrite {
   source: HistorySource;
   worker_id?: number | null;
+  /** the signed-in console user making the change */
+  user_id?: number | null;
   call_id?: string | null;
   at?: number;
 }
@@ -121,6 +123,7 @@ function statusHistory(assign: AssignRow, statusId: number | null, w: StatusWrit
     notes: null,
     call_id: w.call_id ?? null,
     worker_id: w.worker_id ?? null,
+    user_id: w.user_id ?? null,
     source: w.source,
     at,
   };
@@ -128,6 +131,8 @@ function statusHistory(assign: AssignRow, statusId: number | null, w: StatusWrit
 
 export interface CallInput {
   worker_id?: number | null;
+  /** the signed-in console user recording it */
+  user_id?: number | null;
   status_id?: number | null;
   notes?: string | null;
   call_id?: string | null;
@@ -172,6 +177,7 @@ export async function recordCall(trx: Q, assign: AssignRow, c: CallInput, status
       notes: c.notes ?? null,
       call_id: c.call_id ?? null,
       source: c.source,
+      user_id: c.user_id ?? null,
     })
     .returningAll()
     .executeTakeFirstOrThrow();

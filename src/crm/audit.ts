@@ -156,6 +156,7 @@ export interface AuditQuery {
   project_id?: number;
   worker_id?: string;
   key_id?: string;
+  key_name?: string;
   since?: number;
   until?: number;
   after_id?: number;
@@ -170,6 +171,7 @@ export async function listAudit(q: Q, f: AuditQuery) {
   if (f.project_id !== undefined) query = query.where('project_id', '=', f.project_id);
   if (f.worker_id !== undefined) query = query.where('worker_id', '=', f.worker_id);
   if (f.key_id !== undefined) query = query.where('key_id', '=', f.key_id);
+  if (f.key_name !== undefined) query = query.where('key_name', '=', f.key_name);
   if (f.since !== undefined) query = query.where('at', '>=', f.since);
   if (f.until !== undefined) query = query.where('at', '<', f.until);
   if (f.after_id !== undefined) query = query.where('id', '>', f.after_id);

@@ -9,6 +9,8 @@ export type CallEventRow = Selectable<CallEventsTable>;
 
 export interface AdminCall {
   worker_id?: number | null;
+  /** the signed-in console user recording it */
+  user_id?: number | null;
   status_id?: number | null;
   notes?: string | null;
   call_id?: string | null;
@@ -25,7 +27,7 @@ export async function addCall(trx: Q, assign: AssignRow, c: AdminCall): Promise<
   await checkBelongs(trx, assign.project_id, { worker_id: c.worker_id, status_id: c.status_id });
   const at = c.at ?? Date.now();
   const newest = assign.last_call_at === null || at >= assign.last_call_at;
-  const w = { source: 'admin' as const, worker_id: c.worker_id ?? null, call_id: c.call_id ?? null, at };
+  const w = { source: 'admin' as const, worker_id: c.worker_id ?? null, user_id: c.user_id ?? null, call_id: c.call_id ?? null, at };
   const event = await recordCall(trx, assign, { ...w, status_id: c.status_id ?? null, notes: c.notes ?? null });
   if (newest && c.status_id !== undefined && c.status_id !== null) await setAssignStatus(trx, assign, c.status_id, w);
   return event;

@@ -51,6 +51,8 @@ export interface WriteContext {
   country: CountryCode;
   source: HistorySource;
   worker_id?: number | null;
+  /** the signed-in console user making the change (admin API with a session) */
+  user_id?: number | null;
   assign_id?: number | null;
   call_id?: string | null;
   at?: number;
@@ -188,6 +190,7 @@ export async function updateCustomer(trx: Q, customer: CustomerRow, changes: Cha
         notes: null,
         call_id: ctx.call_id ?? null,
         worker_id: ctx.worker_id ?? null,
+        user_id: ctx.user_id ?? null,
         source: ctx.source,
         at: now,
       })),

@@ -9,6 +9,7 @@ import * as m002 from './migrations/002_assigns_repository_order.ts';
 import * as m007 from './migrations/007_id_bound.ts';
 import * as m005 from './migrations/005_imports.ts';
 import * as m004 from './migrations/004_lifecycle.ts';
+import * as m003 from './migrations/003_people.ts';
 import * as m008 from './migrations/008_statistics.ts';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
@@ -17,6 +18,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '007_id_bound': m007,
   '005_imports': m005,
   '004_lifecycle': m004,
+  '003_people': m003,
   '008_statistics': m008,
 });
 

@@ -1,7 +1,7 @@
 // The typed map of the database: one interface per table, row names only.
 // Wire objects (what the APIs answer) are built from these in one place per surface.
 // Times are integer milliseconds since the epoch in both dialects (no dialect date types to reconcile).
-import type { Generated, Insertable, Selectable } from 'kysely';
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 
 export interface ProjectsTable {
   id: Generated<number>;
@@ -127,6 +127,8 @@ export interface CallEventsTable {
   notes: string | null;
   call_id: string | null;
   source: string;
+  /** The signed-in user who recorded it through the admin API (null: a machine: token, key, CLI). */
+  user_id: OptionalOnInsert<number | null>;
 }
 
 export type HistoryKind = 'field' | 'status' | 'call';
@@ -149,6 +151,8 @@ export interface HistoryTable {
   worker_id: number | null;
   source: HistorySource;
   at: number;
+  /** The signed-in user who made the change through the admin API (null: a machine: token, key, CLI). */
+  user_id: OptionalOnInsert<number | null>;
 }
 
 /** Answers of telephony writes that carried a call_id: a retry gets the first answer back. */
@@ -177,6 +181,8 @@ export interface AuditLogTable {
   actor: string | null;
   /** admin changes: what changed, as JSON of ids and setup attributes (never a customer's values) */
   detail: string | null;
+  /** The named key's name (api_keys), or null for a CRM_AUTHKEY_* key. */
+  key_name: OptionalOnInsert<string | null>;
 }
 
 /** One row (id 1): bumped in the transaction of every setup change; processes poll it (crm/setup-cache.ts). */
@@ -238,6 +244,52 @@ export interface ImportItemsTable {
   new_customer: number;
 }
 
+/** A column added later: inserts written before it may leave it out. */
+type OptionalOnInsert<T> = ColumnType<T, T | undefined, T>;
+
+export type Role = 'admin' | 'supervisor' | 'agent';
+
+export interface UsersTable {
+  id: Generated<number>;
+  username: string;
+  /** lower-cased username, unique */
+  username_key: string;
+  /** scrypt$N$r$p$salt$hash (access/passwords.ts) */
+  password_hash: string;
+  role: Role;
+  display_name: string | null;
+  worker_id: number | null;
+  /** JSON array of project ids; null = every project */
+  project_ids: string | null;
+  disabled: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SessionsTable {
+  /** SHA-256 (hex) of the cookie's session id */
+  id: string;
+  user_id: number;
+  csrf_token: string;
+  created_at: number;
+  last_seen_at: number;
+  client_ip: string | null;
+}
+
+export interface ApiKeysTable {
+  id: Generated<number>;
+  name: string;
+  /** SHA-256 (hex) of the secret */
+  secret_hash: string;
+  /** JSON array of endpoint names */
+  endpoints: string;
+  /** JSON array of project ids; null = every project */
+  project_ids: string | null;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
 /** Hourly rollup of call events and status changes for the dashboard (migration 008, crm/statistics.ts). */
 export interface StatsHourlyTable {
   project_id: number;
@@ -272,6 +324,9 @@ export interface Database {
   import_items: ImportItemsTable;
   setup_version: SetupVersionTable;
   removed_assigns: RemovedAssignsTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  api_keys: ApiKeysTable;
   stats_hourly: StatsHourlyTable;
 }
 

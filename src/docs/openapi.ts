@@ -17,7 +17,7 @@ const ADMIN_STATUS: Record<string, string> = {
   201: 'Created',
   400: 'Invalid input; `details` names each invalid field or parameter',
   401: 'Missing or wrong bearer token',
-  403: 'The admin API is closed: no token is configured (set CRM_ADMIN_TOKEN and restart)',
+  403: 'Forbidden: the role or projects of the signed-in user do not allow this, a session request lacks its X-CSRF-Token or comes from another site, or the admin API is closed (no CRM_ADMIN_TOKEN and no session)',
   404: 'An id in the path does not exist',
   409: 'An id, a field display_name or a unique value already exists',
   413: 'The body is too large',
@@ -57,7 +57,7 @@ export function openapiOptions(base: string): SwaggerOptions {
       ],
       components: {
         securitySchemes: {
-          adminBearer: { type: 'http', scheme: 'bearer', description: 'The admin token (CRM_ADMIN_TOKEN). Without one configured, the admin API answers 403.' },
+          adminBearer: { type: 'http', scheme: 'bearer', description: 'The admin token (CRM_ADMIN_TOKEN), every right. A console session (cookie from POST /auth/login, plus X-CSRF-Token on unsafe requests) works too, within its role and projects. Without a token configured and no session, the admin API answers 403.' },
           telephonyKey: { type: 'apiKey', in: 'query', name: 'authkey', description: "The endpoint's key (CRM_AUTHKEY_*); also accepted as a body parameter" },
           telephonyKeyHeader: { type: 'apiKey', in: 'header', name: 'X-Api-Key', description: "The endpoint's key in a header" },
         },

@@ -21,6 +21,7 @@ import { createCharsets } from './charset.ts';
 import { TransportRefusal } from './refusal.ts';
 import { readBody, type Body } from './body.ts';
 import { auditWorkerText } from './write-support.ts';
+import { keyScopeAllows } from './key-scope.ts';
 
 interface EndpointDef {
   handler: Handler;
@@ -119,6 +120,7 @@ export function createPipeline(deps: PipelineDeps): TelephonyPipeline {
       code,
       latency_ms: Math.round((performance.now() - started) * 1000) / 1000,
       key_id: key.keyId,
+      key_name: key.ok ? (key.keyName ?? null) : null,
       client_ip: req.ip,
       worker_id: workerId,
       assign_id: assignId,
@@ -138,7 +140,10 @@ export function createPipeline(deps: PipelineDeps): TelephonyPipeline {
       outcome = { envelope: fail(AUTH) };
     } else {
       try {
-        outcome = await ep.handler(ctx, { params, out }, auditInWrite);
+        // A named key limited to projects (access/keys.ts) answers code 1 for any other project; a valid
+        // key used outside its projects is a misconfiguration, not a guess, so it is not throttled.
+        const inScope = key.projectIds == null || (await keyScopeAllows(ctx, req.endpoint, params, key.projectIds));
+        outcome = inScope ? await ep.handler(ctx, { params, out }, auditInWrite) : { envelope: fail(AUTH) };
       } catch (err) {
         log.error({ err, reqId: req.reqId }, `${req.endpoint} failed`);
         outcome = { envelope: fail(ep.dbFailure) };

@@ -1,0 +1,2 @@
+export declare const CONSOLE_DIST: string;
+export declare function buildConsole(outdir?: string): Promise<{ js: string; css: string; outdir: string }>;
