@@ -21,6 +21,9 @@ import { createLookup } from './crm/lookup.ts';
 import { createAuthThrottle } from './auth-throttle.ts';
 import { createFastPath, type FastPath } from './telephony/fast-path.ts';
 import { clientErrorHandler, registerSecurity, secretsOf } from './security.ts';
+import { integrationRoutes } from './integrations/index.ts';
+import { createMetrics, registerMetrics } from './metrics.ts';
+import { startSender, type Sender } from './webhooks/sender.ts';
 
 export interface BuildOptions {
   config: Config;
@@ -108,6 +111,18 @@ export async function buildApp({ config, db, logStream }: BuildOptions): Promise
     return reply.code(404).send(errorBody('not_found', `No route ${request.method} ${path}`));
   });
 
+  const metrics = createMetrics(db);
+  registerMetrics(app, config, metrics);
+  // The webhook sender runs while the app is up: started when ready, stopped (in-flight deliveries
+  // aborted and made due again) before the database closes.
+  let sender: Sender | undefined;
+  app.addHook('onReady', async () => {
+    sender = startSender({ db, config, log: app.log, onDelivery: (outcome, seconds) => metrics.delivery(outcome, seconds) });
+  });
+  app.addHook('onClose', async () => {
+    await sender?.stop();
+  });
+
   const fieldNameCache = new Map<number, { at: number; names: Promise<ReadonlySet<string>> }>();
   const ctx = {
     config,
@@ -127,10 +142,12 @@ export async function buildApp({ config, db, logStream }: BuildOptions): Promise
 
   // Before every route: the OpenAPI document is collected from the routes as they are registered.
   await app.register(swagger, openapiOptions(base));
-  await app.register(telephonyRoutes, { prefix: `${base}/api`, ctx, audit, throttle });
-  fastPath = createFastPath(base, { ctx, audit, throttle }, app.log, () => draining, config.trustProxy);
+  const observe = metrics.telephony;
+  await app.register(telephonyRoutes, { prefix: `${base}/api`, ctx, audit, throttle, observe });
+  fastPath = createFastPath(base, { ctx, audit, throttle, observe }, app.log, () => draining, config.trustProxy);
   await app.register(adminRoutes, { prefix: `${base}/admin/v1`, config, db });
   await app.register(docsRoutes, { prefix: base, base });
+  await app.register(integrationRoutes, { prefix: `${base}/integrations`, config, db, checkKey: ctx.checkKey, lookup: ctx.lookup, metrics });
 
   app.get(`${base}/healthz`, async () => ({ status: 'ok' }));
   app.get(`${base}/readyz`, async (_request, reply) => {

@@ -65,6 +65,22 @@ export interface Config {
    * feeds the failed-key throttle, the audit log and request logs.
    */
   readonly trustProxy: readonly string[];
+  /** Refuse webhook targets on loopback, private and link-local addresses, checked after name resolution (CRM_WEBHOOK_DENY_PRIVATE, default false). */
+  readonly webhookDenyPrivate: boolean;
+  /** A webhook delivery fails without a 2xx within this many ms (CRM_WEBHOOK_TIMEOUT_MS, default 10000). */
+  readonly webhookTimeoutMs: number;
+  /** Delay before the first retry of a failed delivery, doubled each time (CRM_WEBHOOK_RETRY_FIRST_MS, default 10000). */
+  readonly webhookRetryFirstMs: number;
+  /** Longest delay between two retries (CRM_WEBHOOK_RETRY_MAX_MS, default 3600000). */
+  readonly webhookRetryMaxMs: number;
+  /** A delivery still failing this long after it was queued is marked failed (CRM_WEBHOOK_GIVE_UP_MS, default 86400000 = 24 h). */
+  readonly webhookGiveUpMs: number;
+  /** Deliveries in flight at once per process (CRM_WEBHOOK_CONCURRENCY, default 8). */
+  readonly webhookConcurrency: number;
+  /** How often the sender looks for due deliveries, in ms (CRM_WEBHOOK_POLL_MS, default 1000). */
+  readonly webhookPollMs: number;
+  /** Bearer token of GET /metrics (CRM_METRICS_TOKEN); undefined: no /metrics route. */
+  readonly metricsToken: string | undefined;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -171,6 +187,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
   }
 
+  const webhookDenyPrivate = bool('CRM_WEBHOOK_DENY_PRIVATE', false);
+  const webhookTimeoutMs = int('CRM_WEBHOOK_TIMEOUT_MS', 10_000, 100, 60_000);
+  const webhookRetryFirstMs = int('CRM_WEBHOOK_RETRY_FIRST_MS', 10_000, 10, 30_000);
+  const webhookRetryMaxMs = int('CRM_WEBHOOK_RETRY_MAX_MS', 3_600_000, 10, 86_400_000);
+  const webhookGiveUpMs = int('CRM_WEBHOOK_GIVE_UP_MS', 86_400_000, 100, 30 * 86_400_000);
+  const webhookConcurrency = int('CRM_WEBHOOK_CONCURRENCY', 8, 1, 256);
+  const webhookPollMs = int('CRM_WEBHOOK_POLL_MS', 1000, 10, 60_000);
+  const metricsToken = env.CRM_METRICS_TOKEN?.trim() || undefined;
+  if (metricsToken !== undefined && metricsToken.length < 8) problems.push('CRM_METRICS_TOKEN must be at least 8 characters');
+
   if (problems.length > 0) throw new ConfigError(problems.join('; '));
 
   return Object.freeze({
@@ -194,6 +220,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     authFailLimit,
     trustProxy,
     corsOrigins,
+    webhookDenyPrivate,
+    webhookTimeoutMs,
+    webhookRetryFirstMs,
+    webhookRetryMaxMs,
+    webhookGiveUpMs,
+    webhookConcurrency,
+    webhookPollMs,
+    metricsToken,
   });
 }
 

@@ -134,5 +134,5 @@ export async function decimalIdParams(request: FastifyRequest) {
 
 /** Every configured secret, for the log scrubber (log.ts). */
 export function secretsOf(config: Config): string[] {
-  return [...Object.values(config.authkeys).flat(), ...(config.adminToken === undefined ? [] : [config.adminToken])];
+  return [...Object.values(config.authkeys).flat(), ...(config.adminToken === undefined ? [] : [config.adminToken]), ...(config.metricsToken === undefined ? [] : [config.metricsToken])];
 }

@@ -10,6 +10,8 @@ import { customerRoutes } from './customer-routes.ts';
 import { assignRoutes } from './assign-routes.ts';
 import { importRoutes } from './import-routes.ts';
 import { auditRoutes } from './audit-routes.ts';
+import { webhookRoutes } from './webhook-routes.ts';
+import { integrationRoutes } from './integration-routes.ts';
 import { decimalIdParams } from '../security.ts';
 
 export interface AdminDeps {
@@ -39,4 +41,6 @@ export async function adminRoutes(admin: FastifyInstance, deps: AdminDeps) {
   await assignRoutes(admin, deps);
   await admin.register(importRoutes, { config: deps.config, db: deps.db });
   await auditRoutes(admin, deps);
+  await webhookRoutes(admin, deps);
+  await integrationRoutes(admin, deps);
 }

@@ -15,6 +15,7 @@ import { isForeignKeyViolation, isUniqueViolation, lockRows, reserveIds } from '
 import { AppError } from '../errors.ts';
 import { normalizePhone, type CountryCode } from '../phone.ts';
 import { checkBelongs, insertAssign, insertAssigns, setAssignStatus } from './assigns.ts';
+import { emitEvents } from './events.ts';
 import { insertCustomer, insertCustomers, parseData, updateCustomer, validateAll, type Change, type Values } from './customers.ts';
 import { listFields, uniqueKey, type Field } from './fields.ts';
 import { countedChunks, readRows, type ByteCount, type ImportFormat, type RawRow } from './import-rows.ts';
@@ -126,6 +127,12 @@ export async function importCustomers(db: Db, source: Readable | AsyncIterable<B
     if (batch.length >= batchSize || pending.length >= batchSize) await flush();
   }
   await flush();
+  // Its own small transaction after the last batch: a crash right before it loses this event (the rows
+  // themselves each had their customer.created / customer.fields_changed events with their batch).
+  const { created, updated, skipped, error_count } = summary;
+  await db.write((trx) =>
+    emitEvents(trx, [{ type: 'import.finished', project_id: opts.projectId, data: { repository_id: opts.repositoryId, created, updated, skipped, error_count } }]),
+  );
   if (summary.created + summary.updated >= REANALYZE_ROWS) await refreshStatistics(db);
   return summary;
 }

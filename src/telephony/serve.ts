@@ -31,6 +31,8 @@ export interface ServeDeps {
   ctx: TelephonyContext;
   audit: AuditLog;
   throttle?: AuthThrottle;
+  /** Counts the answer (metrics.ts); both carriers come through answer(). */
+  observe?: (endpoint: Endpoint, envelope: Envelope, seconds: number) => void;
 }
 
 export interface RequestMeta {
@@ -68,6 +70,7 @@ export async function answer(deps: ServeDeps, ep: EndpointDef, params: Params, m
       project_id: outcome.projectId ?? null,
     });
   }
+  deps.observe?.(ep.name, outcome.envelope, (performance.now() - started) / 1000);
   return outcome.envelope;
 }
 
