@@ -30,6 +30,8 @@ export function registerSecurity(app: FastifyInstance, config: Config, throttle:
     const route = request.routeOptions.url ?? '';
     if (route.startsWith(`${base}/api/`)) return 'telephony';
     if (route.startsWith(`${base}/admin/`)) return 'admin';
+    // The integrations check telephony keys and /metrics a token: failed guesses count as the admin API's do.
+    if (route.startsWith(`${base}/integrations/`) || route === `${base}/metrics`) return 'admin';
     return 'other';
   };
   const isAdminPath = (request: FastifyRequest) => request.url.startsWith(`${base}/admin/`);

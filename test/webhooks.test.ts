@@ -9,8 +9,8 @@ const FAST = {
   CRM_WEBHOOK_POLL_MS: '20',
   CRM_WEBHOOK_RETRY_FIRST_MS: '50',
   CRM_WEBHOOK_RETRY_MAX_MS: '200',
-  CRM_WEBHOOK_TIMEOUT_MS: '300',
-  CRM_WEBHOOK_GIVE_UP_MS: '1500',
+  CRM_WEBHOOK_TIMEOUT_MS: '1000',
+  CRM_WEBHOOK_GIVE_UP_MS: '4000',
 };
 
 for (const dialect of dialects()) {
@@ -73,6 +73,7 @@ for (const dialect of dialects()) {
       assert.equal(call.data.status_id, 10);
       // the status change was written before the call: its sequence is lower
       assert.ok(status.sequence < call.sequence);
+      await new Promise((r) => setTimeout(r, 150)); // the attempt is recorded after the receiver answered
       const log = await deliveries(hook.id, '?status=delivered');
       assert.equal(log.items.length, 2);
       assert.equal(log.items[0].status, 'delivered');
@@ -128,7 +129,7 @@ for (const dialect of dialects()) {
       await rx.waitFor((x) => x.events('assign.status_changed').length === 3);
       const seqs = rx.events('assign.status_changed').sort((a, b) => a.sequence - b.sequence);
       assert.deepEqual(seqs.map((e) => e.data.new_status_id), [2, 10, 2]);
-      assert.deepEqual(seqs.map((e) => e.data.old_status_id), [10, 2, 10].map((_, i) => [null, 2, 10][i]));
+      assert.deepEqual(seqs.map((e) => e.data.old_status_id), [null, 2, 10]);
       await h.app.inject({ method: 'DELETE', url: `/admin/v1/webhooks/${hook.id}`, headers: adminHeaders });
     });
 
@@ -143,13 +144,21 @@ for (const dialect of dialects()) {
         times.push(performance.now() - t);
       }
       await rx.waitFor((x) => x.received.length >= 2, 3000);
-      // the 300 ms delivery timeout never shows in a telephony answer
-      assert.ok(Math.max(...times) < 250, `slowest set_status ${Math.max(...times).toFixed(1)} ms`);
-      await new Promise((r) => setTimeout(r, 400));
-      const log = await deliveries(hook.id);
-      assert.ok(log.items.some((d: any) => d.attempts >= 1 && /no answer within 300 ms/.test(d.last_error)), JSON.stringify(log.items[0]));
+      // the 1 s delivery timeout never shows in a telephony answer
+      assert.ok(Math.max(...times) < 500, `slowest set_status ${Math.max(...times).toFixed(1)} ms`);
+      await new Promise((r) => setTimeout(r, 1300));
+      const log = await deliveries(hook.id, '?limit=100');
+      assert.ok(log.items.some((d: any) => d.attempts >= 1 && /no answer within 1000 ms/.test(d.last_error)), JSON.stringify(log.items[0]));
       rx.mode = 'ok';
-      await rx.waitFor((x) => x.events('call.recorded').length >= 20 && new Set(x.events('call.recorded').map((e) => e.id)).size === 20, 8000);
+      const end = Date.now() + 8000;
+      let delivered = 0;
+      while (Date.now() < end && delivered < 20) {
+        delivered = (await deliveries(hook.id, '?status=delivered&limit=100')).items.length;
+        if (delivered < 20) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(delivered, 20);
+      // every event reached the receiver, some of them more than once (at least once)
+      assert.equal(new Set(rx.events('call.recorded').map((e) => e.id)).size, 20);
       await h.app.inject({ method: 'DELETE', url: `/admin/v1/webhooks/${hook.id}`, headers: adminHeaders });
     });
 
@@ -158,7 +167,7 @@ for (const dialect of dialects()) {
       rx.mode = 'fail';
       rx.received = [];
       await tel(h.app, 'set_status', { authkey: KEYS.set_status, repository_assign_id: 555, status_id: 10 });
-      const end = Date.now() + 5000;
+      const end = Date.now() + 8000;
       let failed: any;
       while (Date.now() < end && !failed) {
         failed = (await deliveries(hook.id, '?status=failed')).items[0];

@@ -141,7 +141,14 @@ export async function claimDue(trx: Q, now: number, limit: number, leaseUntil: n
 
 /** Is anything due? A read, so an idle sender never takes the write lock. */
 export async function anyDue(q: Q, now: number): Promise<boolean> {
-  const row = await q.selectFrom('webhook_deliveries').select('id').where('status', '=', 'pending').where('next_attempt_at', '<=', now).limit(1).executeTakeFirst();
+  const row = await q
+    .selectFrom('webhook_deliveries')
+    .select('id')
+    .where('status', '=', 'pending')
+    .where('next_attempt_at', '<=', now)
+    .where('webhook_id', 'in', q.selectFrom('webhooks').select('id').where('disabled', '=', 0))
+    .limit(1)
+    .executeTakeFirst();
   return row !== undefined;
 }
 

@@ -74,14 +74,16 @@ export function startSender({ db, config, log, onDelivery }: SenderOptions): Sen
         const rows = await db.write((trx) => claimDue(trx, now, want, now + leaseMs));
         if (rows.length === 0) break;
         const hooks = new Map(
-          (await db.q.selectFrom('webhooks').select(['id', 'url', 'secret']).where('id', 'in', [...new Set(rows.map((r) => r.webhook_id))]).execute()).map((h) => [h.id, h]),
+          (await db.read.selectFrom('webhooks').select(['id', 'url', 'secret']).where('id', 'in', [...new Set(rows.map((r) => r.webhook_id))]).execute()).map((h) => [h.id, h]),
         );
         const names = await statusNames(db.read, rows.filter((r) => r.type === 'assign.status_changed').map((r) => (JSON.parse(r.data) as { new_status_id: number | null }).new_status_id).filter((x): x is number => x !== null));
         for (const row of rows) {
           const hook = hooks.get(row.webhook_id);
           if (!hook) continue; // deleted meanwhile: its rows went with it
           const newStatus = row.type === 'assign.status_changed' ? (JSON.parse(row.data) as { new_status_id: number | null }).new_status_id : null;
-          const p = attempt(row, hook.url, hook.secret, newStatus === null ? null : (names.get(newStatus) ?? null));
+          const p = attempt(row, hook.url, hook.secret, newStatus === null ? null : (names.get(newStatus) ?? null)).catch((err: unknown) => {
+            log.error({ err }, 'webhook sender: a delivery failed unexpectedly');
+          });
           settled.add(p);
           void p.finally(() => {
             settled.delete(p);
