@@ -63,9 +63,12 @@ export function createMetrics(db: Db): Metrics {
     telephony(endpoint, envelope, seconds) {
       m.request('telephony', endpoint, '', envelope.code, seconds);
       if (endpoint === 'get_data') {
-        // code 6: no matching repository assign (telephony/codes.ts)
-        if (envelope.code === 0 && Array.isArray(envelope.message)) lookups.inc({ surface: 'telephony', result: envelope.message.length > 1 ? 'several' : 'hit' });
-        else if (envelope.code === 6) lookups.inc({ surface: 'telephony', result: 'miss' });
+        // By phone an unknown caller is a success with an empty list (the vendor's answer); by assign id,
+        // code 6 (telephony/codes.ts).
+        if (envelope.code === 0 && Array.isArray(envelope.message)) {
+          const n = envelope.message.length;
+          lookups.inc({ surface: 'telephony', result: n === 0 ? 'miss' : n === 1 ? 'hit' : 'several' });
+        } else if (envelope.code === 6) lookups.inc({ surface: 'telephony', result: 'miss' });
       } else writes.inc({ surface: 'telephony', endpoint, result: envelope.code === 0 ? 'ok' : 'failed' });
     },
     lookup(surface, result) {

@@ -47,6 +47,7 @@ for (const dialect of dialects()) {
       const before = await scrape();
       await tel(h.app, 'get_data', { authkey: KEYS.get_data, did: '07333333333', phone: '0500000000', project_id: 10, out: 'first_name' });
       await tel(h.app, 'get_data', { authkey: KEYS.get_data, did: '07333333333', phone: '0599999999', project_id: 10, out: 'first_name' });
+      await tel(h.app, 'get_data', { authkey: KEYS.get_data, repository_assign_id: 2190811, out: 'first_name' });
       await tel(h.app, 'set_status', { authkey: KEYS.set_status, repository_assign_id: 555, status_id: 10 });
       await tel(h.app, 'set_status', { authkey: 'bad', repository_assign_id: 555, status_id: 10 });
       await admin(h.app, 'GET', '/assigns/2190811/history');
@@ -55,10 +56,12 @@ for (const dialect of dialects()) {
       await h.app.inject({ method: 'GET', url: '/no/such/path/12345' });
       const s = await scrape();
       const moved = (name: string, labels: Record<string, string>) => sum(s, name, labels) - sum(before, name, labels);
-      assert.equal(moved('callcrm_requests_total', { surface: 'telephony', endpoint: 'get_data' }), 2);
+      assert.equal(moved('callcrm_requests_total', { surface: 'telephony', endpoint: 'get_data' }), 3);
       assert.equal(moved('callcrm_requests_total', { surface: 'telephony', endpoint: 'set_status', code: '0' }), 1);
       assert.equal(moved('callcrm_requests_total', { surface: 'telephony', endpoint: 'set_status', code: '1' }), 1);
-      assert.equal(moved('callcrm_request_duration_seconds_count', { surface: 'telephony', endpoint: 'get_data' }), 2);
+      assert.equal(moved('callcrm_request_duration_seconds_count', { surface: 'telephony', endpoint: 'get_data' }), 3);
+      // John's number is on two assigns: several; by assign id: a hit; an unknown number: a miss
+      assert.equal(moved('callcrm_lookups_total', { surface: 'telephony', result: 'several' }), 1);
       assert.equal(moved('callcrm_lookups_total', { surface: 'telephony', result: 'hit' }), 1);
       assert.equal(moved('callcrm_lookups_total', { surface: 'telephony', result: 'miss' }), 1);
       assert.equal(moved('callcrm_lookups_total', { surface: '3cx', result: 'hit' }), 1);
