@@ -101,7 +101,7 @@ export function registerMetrics(app: FastifyInstance, config: Config, metrics: M
   });
   if (config.metricsToken === undefined) return;
   const expected = createHash('sha256').update(config.metricsToken).digest();
-  app.get(`${base}/metrics`, { schema: { hide: true } }, async (request, reply) => {
+  app.get(`${base}/metrics`, { schema: { tags: ['metrics'], summary: 'Prometheus metrics (bearer CRM_METRICS_TOKEN)' } }, async (request, reply) => {
     const header = request.headers.authorization;
     const token = typeof header === 'string' && /^Bearer /i.test(header) ? header.slice(7).trim() : '';
     if (token === '' || !timingSafeEqual(createHash('sha256').update(token).digest(), expected)) {

@@ -3,7 +3,7 @@
 // 1.5 s: empty when the caller is unknown or the database is slow.
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { IntegrationDeps } from './context.ts';
-import { idOf, keyOf, paramsOf } from './context.ts';
+import { idOf, keyOf, paramsOf, routeDoc } from './context.ts';
 import { normalizePhone } from '../phone.ts';
 import { boundedReads, prepareRead, slot } from '../db/prepared.ts';
 
@@ -18,7 +18,7 @@ export async function asteriskRoutes(app: FastifyInstance, deps: IntegrationDeps
   const { db, config, lookup } = deps;
   const settingsRead = prepareRead(db, (q) => q.selectFrom('integration_settings').select('settings').where('project_id', '=', slot(0)).where('kind', '=', 'asterisk'));
 
-  app.get('/asterisk/caller-name', async (request, reply) => {
+  app.get('/asterisk/caller-name', { schema: routeDoc('Asterisk: caller display name', "text/plain: the configured name fields of the caller's newest assign; empty when unknown or when the database does not answer within the bound (always answered within 1.5 s).", ['authkey', 'number', 'did', 'project_id'], 'get_data') }, async (request, reply) => {
     const p = paramsOf(request);
     if (!deps.checkKey('get_data', keyOf(request, p)).ok) return text(reply, 401, '');
     const phone = normalizePhone(p.get('number')?.trim() ?? '', config.defaultCountry);

@@ -1,6 +1,7 @@
 // What the inbound adapters share: config, database, the telephony key checker (passed in by app.ts, so
 // this surface never imports the telephony one), metrics, and the few request readers they all use.
 import type { FastifyRequest } from 'fastify';
+import { Type, type TProperties } from '@fastify/type-provider-typebox';
 import type { Config, Endpoint } from '../config.ts';
 import type { Db } from '../db/connect.ts';
 import type { Lookup } from '../crm/lookup.ts';
@@ -53,4 +54,20 @@ export function idOf(v: string | undefined): number | undefined {
 /** This server's address as the client reached it (behind CRM_TRUST_PROXY: as the proxy says). */
 export function publicBase(request: FastifyRequest, config: Config): string {
   return `${request.protocol}://${request.host}${config.basePath}`;
+}
+
+/** The OpenAPI description of an adapter route: its parameters as optional strings (never rejected by validation). */
+const KEY_SECURITY: { [scheme: string]: string[] }[] = [{ telephonyKey: [] }, { telephonyKeyHeader: [] }];
+
+export function routeDoc(summary: string, description: string, params: string[], role: 'get_data' | 'set_status' | 'none', body = false) {
+  const props: TProperties = {};
+  for (const name of params) props[name] = Type.Optional(Type.String());
+  const shape = Type.Object(props);
+  return {
+    tags: ['integrations'],
+    summary,
+    description: role === 'none' ? description : `${description}\n\nKey: the ${role} key, as \`authkey\`, \`X-Api-Key\` or the HTTP Basic password.`,
+    ...(role === 'none' ? {} : { security: KEY_SECURITY }),
+    ...(body ? { body: shape } : { querystring: shape }),
+  };
 }

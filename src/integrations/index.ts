@@ -9,10 +9,6 @@ import { asteriskRoutes } from './asterisk.ts';
 export type { IntegrationDeps } from './context.ts';
 
 export async function integrationRoutes(app: FastifyInstance, deps: IntegrationDeps) {
-  // Hidden from the OpenAPI document of the admin API: these speak the PBXs' dialects (docs/integrations.md).
-  app.addHook('onRoute', (route) => {
-    route.schema = { ...(route.schema ?? {}), hide: true };
-  });
   await threecxRoutes(app, deps);
   await vicidialRoutes(app, deps);
   await asteriskRoutes(app, deps);

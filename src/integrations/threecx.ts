@@ -9,7 +9,7 @@ import { customersByPhone, lockAssignByPhone, lockNewestAssign, recordExternalCa
 import { isUniqueViolation } from '../db/dialect.ts';
 import type { Q } from '../db/connect.ts';
 import { normalizePhone } from '../phone.ts';
-import { idOf, keyOf, paramsOf, publicBase, type IntegrationDeps } from './context.ts';
+import { idOf, keyOf, paramsOf, publicBase, routeDoc, type IntegrationDeps } from './context.ts';
 
 /** Most contacts one lookup answers (3CX shows the first; several mean "pick one"). */
 const MAX_CONTACTS = 10;
@@ -114,7 +114,7 @@ function seconds(duration: string | undefined): number | null {
 export async function threecxRoutes(app: FastifyInstance, deps: IntegrationDeps) {
   const { db, config } = deps;
 
-  app.get('/3cx/template.xml', async (request, reply) => {
+  app.get('/3cx/template.xml', { schema: routeDoc('3CX: the server-side CRM template of a project', 'XML to upload in 3CX (Settings → CRM Integration → Server Side). Holds no key.', ['project_id'], 'none') }, async (request, reply) => {
     const projectId = idOf(paramsOf(request).get('project_id'));
     if (projectId === undefined) return reply.code(400).send({ error: { code: 'invalid_input', message: 'project_id is required' } });
     return reply
@@ -123,7 +123,7 @@ export async function threecxRoutes(app: FastifyInstance, deps: IntegrationDeps)
       .send(template3cx(publicBase(request, config), projectId));
   });
 
-  app.get('/3cx/lookup', async (request, reply) => {
+  app.get('/3cx/lookup', { schema: routeDoc('3CX: contacts by number', 'JSON `{contacts: [{id, first_name, last_name, company, email, phones, mobile_phone, business_phone, home_phone, url}]}`.', ['project_id', 'number', 'authkey'], 'get_data') }, async (request, reply) => {
     const p = paramsOf(request);
     if (!deps.checkKey('get_data', keyOf(request, p)).ok) return reply.code(401).send({ error: { code: 'unauthorized', message: 'Missing or invalid key (the get_data key)' } });
     const projectId = idOf(p.get('project_id'));
@@ -156,7 +156,7 @@ export async function threecxRoutes(app: FastifyInstance, deps: IntegrationDeps)
     };
   });
 
-  app.post('/3cx/journal', async (request, reply) => {
+  app.post('/3cx/journal', { schema: routeDoc('3CX: journal a call', "A call event on the contact's newest assign, once per number + start time + agent.", ['project_id', 'number', 'agent', 'call_type', 'duration', 'start_time', 'end_time', 'contact_id', 'authkey'], 'set_status', true) }, async (request, reply) => {
     const p = paramsOf(request);
     if (!deps.checkKey('set_status', keyOf(request, p)).ok) return reply.code(401).send({ error: { code: 'unauthorized', message: 'Missing or invalid key (the set_status key)' } });
     const projectId = idOf(p.get('project_id'));

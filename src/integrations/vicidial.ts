@@ -6,7 +6,7 @@ import { getSettings } from '../crm/integration-settings.ts';
 import { lockAssignByPhone, lockProjectAssign, recordExternalCall, storedAnswer } from '../crm/integration-calls.ts';
 import { isUniqueViolation } from '../db/dialect.ts';
 import { normalizePhone } from '../phone.ts';
-import { idOf, keyOf, paramsOf, type IntegrationDeps } from './context.ts';
+import { idOf, keyOf, paramsOf, routeDoc, type IntegrationDeps } from './context.ts';
 
 const text = (reply: FastifyReply, code: number, body: string) => reply.code(code).header('content-type', 'text/plain; charset=utf-8').send(body);
 
@@ -16,6 +16,12 @@ export async function vicidialRoutes(app: FastifyInstance, deps: IntegrationDeps
   app.route({
     method: ['GET', 'POST'],
     url: '/vicidial/dispo',
+    schema: routeDoc(
+      "VICIdial: a campaign's Dispo Call URL",
+      'Records the call and the mapped status (per-project status_map) on the assign `vendor_lead_code` names, else the newest of `phone_number` in the project; once per uniqueid + dispo. Answers text/plain `OK …` or `ERROR: …`.',
+      ['authkey', 'project_id', 'phone_number', 'lead_id', 'vendor_lead_code', 'list_id', 'dispo', 'user', 'talk_time', 'uniqueid', 'call_notes', 'did_pattern'],
+      'set_status',
+    ),
     handler: async (request, reply) => {
       const p = paramsOf(request);
       if (!deps.checkKey('set_status', keyOf(request, p)).ok) return text(reply, 401, 'ERROR: missing or invalid authkey (the set_status key)');
