@@ -9,7 +9,8 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/connect.ts';
-import { anyDue, claimDue, pruneDelivered, recordAttempt, statusNames, type DeliveryRow } from '../crm/webhooks.ts';
+import { anyDue, claimDue, pruneDelivered, recordAttempt, statusNames, type AttemptResult, type DeliveryRow } from '../crm/webhooks.ts';
+import { relaxCommit } from '../db/dialect.ts';
 import { post, signedRequest } from './deliver.ts';
 
 export type DeliveryOutcome = 'delivered' | 'retry' | 'failed';
@@ -50,47 +51,65 @@ export function deliveryBody(row: DeliveryRow, statusName?: string | null): stri
 }
 
 export function startSender({ db, config, log, onDelivery }: SenderOptions): Sender {
+  interface Job {
+    row: DeliveryRow;
+    url: string;
+    secret: string;
+    statusName: string | null;
+  }
+  interface Result {
+    id: number;
+    attempt: AttemptResult;
+  }
+  const concurrency = config.webhookConcurrency;
+  // Claimed rows waiting for a free slot: claims take several slots' worth at once, so a backlog costs
+  // one claim per CLAIM_FACTOR × concurrency deliveries, not one per delivery.
+  const CLAIM_FACTOR = 4;
+  const queue: Job[] = [];
   const inflight = new Map<number, AbortController>();
   const settled = new Set<Promise<void>>();
+  // Attempts are recorded in batches (one transaction per flush, not per delivery): on SQLite each commit
+  // is an fsync shared with the telephony writes of the moment.
+  let results: Result[] = [];
+  let flushing: Promise<void> | undefined;
+  let flushTimer: NodeJS.Timeout | undefined;
   let stopped = false;
   let ticking = false;
   let lastPrune = 0;
-  // The claim's lease: longer than any attempt, so a row is never sent twice at the same time; a process
-  // killed mid-delivery leaves its rows to be retried when the lease ends.
-  const leaseMs = 2 * config.webhookTimeoutMs + 1000;
+  // The claim's lease: longer than the claimed rows can take to be sent (they wait at most
+  // CLAIM_FACTOR rounds of the timeout), so a row is never sent twice at the same time; a process killed
+  // mid-delivery leaves its rows to be retried when the lease ends.
+  const leaseMs = (CLAIM_FACTOR + 1) * config.webhookTimeoutMs + 1000;
 
   async function tick() {
     if (stopped || ticking) return;
     ticking = true;
     try {
-      while (!stopped && inflight.size < config.webhookConcurrency) {
+      while (!stopped && queue.length + inflight.size < concurrency) {
         const now = Date.now();
         if (now - lastPrune > PRUNE_EVERY_MS) {
           lastPrune = now;
           await db.write((trx) => pruneDelivered(trx, now - KEEP_DELIVERED_MS));
         }
         if (!(await anyDue(db.read, now))) break;
-        const want = config.webhookConcurrency - inflight.size;
-        const rows = await db.write((trx) => claimDue(trx, now, want, now + leaseMs));
+        const want = CLAIM_FACTOR * concurrency - queue.length - inflight.size;
+        const rows = await db.write(async (trx) => {
+          await relaxCommit(trx);
+          return claimDue(trx, now, want, now + leaseMs);
+        });
         if (rows.length === 0) break;
         const hooks = new Map(
           (await db.read.selectFrom('webhooks').select(['id', 'url', 'secret']).where('id', 'in', [...new Set(rows.map((r) => r.webhook_id))]).execute()).map((h) => [h.id, h]),
         );
-        const names = await statusNames(db.read, rows.filter((r) => r.type === 'assign.status_changed').map((r) => (JSON.parse(r.data) as { new_status_id: number | null }).new_status_id).filter((x): x is number => x !== null));
+        const newStatus = (r: DeliveryRow) => (r.type === 'assign.status_changed' ? (JSON.parse(r.data) as { new_status_id: number | null }).new_status_id : null);
+        const names = await statusNames(db.read, rows.map(newStatus).filter((x): x is number => x !== null));
         for (const row of rows) {
           const hook = hooks.get(row.webhook_id);
           if (!hook) continue; // deleted meanwhile: its rows went with it
-          const newStatus = row.type === 'assign.status_changed' ? (JSON.parse(row.data) as { new_status_id: number | null }).new_status_id : null;
-          const p = attempt(row, hook.url, hook.secret, newStatus === null ? null : (names.get(newStatus) ?? null)).catch((err: unknown) => {
-            log.error({ err }, 'webhook sender: a delivery failed unexpectedly');
-          });
-          settled.add(p);
-          void p.finally(() => {
-            settled.delete(p);
-            // A freed slot: look for more at once rather than at the next poll (throughput under a backlog).
-            if (!stopped) void tick();
-          });
+          const sid = newStatus(row);
+          queue.push({ row, url: hook.url, secret: hook.secret, statusName: sid === null ? null : (names.get(sid) ?? null) });
         }
+        pump();
         if (rows.length < want) break;
       }
     } catch (err) {
@@ -100,7 +119,24 @@ export function startSender({ db, config, log, onDelivery }: SenderOptions): Sen
     }
   }
 
-  async function attempt(row: DeliveryRow, url: string, secret: string, statusName: string | null): Promise<void> {
+  /** Starts queued jobs while slots are free. */
+  function pump() {
+    while (inflight.size < concurrency && queue.length > 0) {
+      const job = queue.shift()!;
+      const p = attempt(job).catch((err: unknown) => {
+        log.error({ err }, 'webhook sender: a delivery failed unexpectedly');
+      });
+      settled.add(p);
+      void p.finally(() => {
+        settled.delete(p);
+        pump();
+        // Slots free and nothing queued: look for more at once rather than at the next poll.
+        if (!stopped && queue.length + inflight.size < concurrency) void tick();
+      });
+    }
+  }
+
+  async function attempt({ row, url, secret, statusName }: Job): Promise<void> {
     const ac = new AbortController();
     inflight.set(row.id, ac);
     if (stopped) ac.abort();
@@ -110,22 +146,34 @@ export function startSender({ db, config, log, onDelivery }: SenderOptions): Sen
     inflight.delete(row.id);
     const at = Date.now();
     const ok = res.status !== null && res.status >= 200 && res.status < 300;
-    const n = row.attempts + 1;
     let next: number | null = null;
     if (!ok) {
       // Stopping: due again at once, for this process after a restart or another one now.
       if (ac.signal.aborted) next = at;
-      else if (at - row.pending_since < config.webhookGiveUpMs) next = at + backoff(config, n);
+      else if (at - row.pending_since < config.webhookGiveUpMs) next = at + backoff(config, row.attempts + 1);
     }
     const outcome: DeliveryOutcome = ok ? 'delivered' : next === null ? 'failed' : 'retry';
     onDelivery?.(outcome, (performance.now() - started) / 1000);
     if (!ok && !ac.signal.aborted) log.warn({ webhook_id: row.webhook_id, delivery_id: row.id, status: res.status, error: res.error, outcome }, 'webhook delivery failed');
-    try {
-      await db.write((trx) => recordAttempt(trx, row.id, { ok, status: res.status, error: ok ? null : (res.error ?? `HTTP ${res.status}`), at, next }));
-    } catch (err) {
-      // The lease ends and the row is tried again: at least once.
-      log.error({ err }, 'webhook sender: recording an attempt failed');
-    }
+    results.push({ id: row.id, attempt: { ok, status: res.status, error: ok ? null : (res.error ?? `HTTP ${res.status}`), at, next } });
+    flushTimer ??= setTimeout(() => void flush(), 20);
+  }
+
+  /** Records the buffered attempts in one transaction. A failure leaves them to the lease: at least once. */
+  async function flush(): Promise<void> {
+    flushTimer = undefined;
+    while (flushing) await flushing;
+    if (results.length === 0) return;
+    const batch = results;
+    results = [];
+    flushing = db
+      .write(async (trx) => {
+        await relaxCommit(trx);
+        for (const r of batch) await recordAttempt(trx, r.id, r.attempt);
+      })
+      .catch((err: unknown) => log.error({ err }, 'webhook sender: recording attempts failed'))
+      .finally(() => (flushing = undefined));
+    await flushing;
   }
 
   const timer = setInterval(() => void tick(), config.webhookPollMs);
@@ -136,9 +184,14 @@ export function startSender({ db, config, log, onDelivery }: SenderOptions): Sen
     async stop() {
       stopped = true;
       clearInterval(timer);
+      // Claimed but not started: due again at once (for the next process).
+      const now = Date.now();
+      for (const job of queue.splice(0)) results.push({ id: job.row.id, attempt: { ok: false, status: null, error: 'sender stopped before sending', at: now, next: now } });
       for (const ac of inflight.values()) ac.abort();
       while (ticking) await new Promise((r) => setTimeout(r, 5));
       await Promise.all([...settled]);
+      clearTimeout(flushTimer);
+      await flush();
     },
   };
 }
