@@ -3,12 +3,10 @@
 //    (a child process, SQLite, durable), the receiver answering 204 in this process.
 // 2. Delivery throughput: a backlog of outbox rows delivered to the local receiver, events/s.
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AddressInfo } from 'node:net';
 import autocannon from 'autocannon';
 import SqliteDatabase from 'better-sqlite3';
 
@@ -18,26 +16,32 @@ const TOKEN = 'bench-admin-token';
 const PORT = 18000 + Math.floor(Math.random() * 1000);
 const BASE = `http://127.0.0.1:${PORT}`;
 const ASSIGNS = 500;
+const SEPARATE = process.env.BENCH_SEPARATE_SENDER === '1';
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'callcrm-bench-webhooks-'));
   const file = join(dir, 'crm.sqlite');
-  let received = 0;
-  const rx = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      received++;
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((r) => rx.listen(0, '127.0.0.1', r));
-  const rxUrl = `http://127.0.0.1:${(rx.address() as AddressInfo).port}/hook`;
-
+  // The receiver is its own process, so its work does not slow this one's load generator.
+  const RECEIVER = `const http = require('node:http'); let n = 0;
+    const s = http.createServer((req, res) => { if (req.method === 'GET') { res.end(String(n)); return; } req.resume(); req.on('end', () => { n++; res.writeHead(204).end(); }); });
+    s.listen(0, '127.0.0.1', () => console.log(s.address().port));`;
+  const rxProc = spawn(process.execPath, ['-e', RECEIVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const rxPort = await new Promise<number>((resolve) => rxProc.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim()))));
+  const rxUrl = `http://127.0.0.1:${rxPort}/hook`;
+  const receivedCount = async () => Number(await (await fetch(`http://127.0.0.1:${rxPort}/count`)).text());
   const server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: `sqlite:${file}`, PORT: String(PORT), CRM_ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'error', CRM_WEBHOOK_POLL_MS: '100' },
+    env: { ...process.env, DATABASE_URL: `sqlite:${file}`, PORT: String(PORT), CRM_ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'error', CRM_WEBHOOK_POLL_MS: process.env.BENCH_WEBHOOK_POLL_MS ?? '100', CRM_WEBHOOK_SENDER: String(!SEPARATE) },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
+  // BENCH_SEPARATE_SENDER=1: the API process does not send; a second server process on the database does.
+  const sender = SEPARATE
+    ? spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+        cwd: ROOT,
+        env: { ...process.env, DATABASE_URL: `sqlite:${file}`, PORT: String(PORT + 1), CRM_ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'error', CRM_WEBHOOK_POLL_MS: '100' },
+        stdio: ['ignore', 'inherit', 'inherit'],
+      })
+    : undefined;
   try {
     for (let i = 0; i < 300; i++) {
       try {
@@ -96,19 +100,24 @@ async function main() {
     const insert = db.prepare(
       "insert into webhook_deliveries (webhook_id, event_id, type, project_id, data, at, status, attempts, next_attempt_at, pending_since, created_at) values (?, ?, 'call.recorded', 1, ?, ?, 'pending', 0, ?, ?, ?)",
     );
-    const start0 = received;
+    const start0 = await receivedCount();
     db.transaction(() => {
       for (let i = 0; i < BACKLOG; i++) insert.run(hook.id, `bench-${i}`, JSON.stringify({ assign_id: 1000 + (i % ASSIGNS), call_event_id: i }), now, now, now, now);
     })();
     const t0 = performance.now();
-    while (received - start0 < BACKLOG && performance.now() - t0 < 120_000) await new Promise((r) => setTimeout(r, 20));
+    let got = 0;
+    while (got < BACKLOG && performance.now() - t0 < 120_000) {
+      await new Promise((r) => setTimeout(r, 50));
+      got = (await receivedCount()) - start0;
+    }
     const secs = (performance.now() - t0) / 1000;
-    console.log(`delivered ${received - start0} queued events in ${secs.toFixed(2)} s: ${((received - start0) / secs).toFixed(0)} events/s (CRM_WEBHOOK_CONCURRENCY default 8)`);
+    console.log(`delivered ${got} queued events in ${secs.toFixed(2)} s: ${(got / secs).toFixed(0)} events/s (CRM_WEBHOOK_CONCURRENCY default 8)`);
     db.close();
   } finally {
     server.kill('SIGTERM');
+    sender?.kill('SIGTERM');
     await new Promise((r) => server.once('exit', r));
-    rx.close();
+    rxProc.kill();
     rmSync(dir, { recursive: true, force: true });
   }
 }

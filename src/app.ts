@@ -117,7 +117,7 @@ export async function buildApp({ config, db, logStream }: BuildOptions): Promise
   // aborted and made due again) before the database closes.
   let sender: Sender | undefined;
   app.addHook('onReady', async () => {
-    sender = startSender({ db, config, log: app.log, onDelivery: (outcome, seconds) => metrics.delivery(outcome, seconds) });
+    if (config.webhookSender) sender = startSender({ db, config, log: app.log, onDelivery: (outcome, seconds) => metrics.delivery(outcome, seconds) });
   });
   app.addHook('onClose', async () => {
     await sender?.stop();

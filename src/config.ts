@@ -79,6 +79,8 @@ export interface Config {
   readonly webhookConcurrency: number;
   /** How often the sender looks for due deliveries, in ms (CRM_WEBHOOK_POLL_MS, default 1000). */
   readonly webhookPollMs: number;
+  /** Run the webhook sender in this process (CRM_WEBHOOK_SENDER, default true); false leaves delivery to another process on the database. */
+  readonly webhookSender: boolean;
   /** Bearer token of GET /metrics (CRM_METRICS_TOKEN); undefined: no /metrics route. */
   readonly metricsToken: string | undefined;
 }
@@ -188,6 +190,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
 
   const webhookDenyPrivate = bool('CRM_WEBHOOK_DENY_PRIVATE', false);
+  const webhookSender = bool('CRM_WEBHOOK_SENDER', true);
   const webhookTimeoutMs = int('CRM_WEBHOOK_TIMEOUT_MS', 10_000, 100, 60_000);
   const webhookRetryFirstMs = int('CRM_WEBHOOK_RETRY_FIRST_MS', 10_000, 10, 30_000);
   const webhookRetryMaxMs = int('CRM_WEBHOOK_RETRY_MAX_MS', 3_600_000, 10, 86_400_000);
@@ -227,6 +230,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookGiveUpMs,
     webhookConcurrency,
     webhookPollMs,
+    webhookSender,
     metricsToken,
   });
 }

@@ -73,8 +73,11 @@ for (const dialect of dialects()) {
       assert.equal(call.data.status_id, 10);
       // the status change was written before the call: its sequence is lower
       assert.ok(status.sequence < call.sequence);
-      await new Promise((r) => setTimeout(r, 150)); // the attempt is recorded after the receiver answered
-      const log = await deliveries(hook.id, '?status=delivered');
+      let log: any;
+      for (let i = 0; i < 30 && log?.items.length !== 2; i++) {
+        await new Promise((r) => setTimeout(r, 100)); // the attempt is recorded after the receiver answered
+        log = await deliveries(hook.id, '?status=delivered');
+      }
       assert.equal(log.items.length, 2);
       assert.equal(log.items[0].status, 'delivered');
       assert.equal(log.items[0].attempts, 1);
@@ -186,8 +189,11 @@ for (const dialect of dialects()) {
       assert.equal(res.statusCode, 202);
       assert.equal(res.json().status, 'pending');
       await rx.waitFor((x) => x.received.length > count);
-      await new Promise((r) => setTimeout(r, 100));
-      const after = (await deliveries(hook.id)).items.find((d: any) => d.id === failed.id);
+      let after: any;
+      for (let i = 0; i < 30 && after?.status !== 'delivered'; i++) {
+        await new Promise((r) => setTimeout(r, 100)); // the attempt is recorded shortly after the answer
+        after = (await deliveries(hook.id)).items.find((d: any) => d.id === failed.id);
+      }
       assert.equal(after.status, 'delivered');
       const wrong = await h.app.inject({ method: 'POST', url: `/admin/v1/webhooks/${hook.id}/deliveries/999999/retry`, headers: adminHeaders });
       assert.equal(wrong.statusCode, 404);

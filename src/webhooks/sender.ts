@@ -30,6 +30,8 @@ export interface SenderOptions {
 /** Delivered rows are kept this long in the log, then pruned. */
 const KEEP_DELIVERED_MS = 7 * 86_400_000;
 const PRUNE_EVERY_MS = 10 * 60_000;
+/** Attempts wait this long to be recorded together (or ride along with the next claim). */
+const FLUSH_MS = 100;
 
 /** The delay after the n-th failed attempt (n from 1), with ±10% jitter so retries of many rows spread out. */
 export function backoff(config: Pick<Config, 'webhookRetryFirstMs' | 'webhookRetryMaxMs'>, n: number): number {
@@ -93,8 +95,12 @@ export function startSender({ db, config, log, onDelivery }: SenderOptions): Sen
         }
         if (!(await anyDue(db.read, now))) break;
         const want = CLAIM_FACTOR * concurrency - queue.length - inflight.size;
+        // The attempts recorded so far ride along in the claim's transaction: one commit for both.
+        const done = results;
+        results = [];
         const rows = await db.write(async (trx) => {
           await relaxCommit(trx);
+          for (const r of done) await recordAttempt(trx, r.id, r.attempt);
           return claimDue(trx, now, want, now + leaseMs);
         });
         if (rows.length === 0) break;
@@ -156,7 +162,7 @@ export function startSender({ db, config, log, onDelivery }: SenderOptions): Sen
     onDelivery?.(outcome, (performance.now() - started) / 1000);
     if (!ok && !ac.signal.aborted) log.warn({ webhook_id: row.webhook_id, delivery_id: row.id, status: res.status, error: res.error, outcome }, 'webhook delivery failed');
     results.push({ id: row.id, attempt: { ok, status: res.status, error: ok ? null : (res.error ?? `HTTP ${res.status}`), at, next } });
-    flushTimer ??= setTimeout(() => void flush(), 20);
+    flushTimer ??= setTimeout(() => void flush(), FLUSH_MS);
   }
 
   /** Records the buffered attempts in one transaction. A failure leaves them to the lease: at least once. */

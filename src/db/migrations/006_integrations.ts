@@ -9,7 +9,9 @@ import { type Kysely, PostgresAdapter, type ColumnDefinitionBuilder } from 'kyse
 export async function up(db: Kysely<any>): Promise<void> {
   const pg = db.getExecutor().adapter instanceof PostgresAdapter;
   const idType = pg ? 'bigint' : 'integer';
-  const id = (c: ColumnDefinitionBuilder) => (pg ? c.primaryKey().generatedByDefaultAsIdentity() : c.primaryKey());
+  // SQLite: AUTOINCREMENT, so an id is never reused after rows are deleted (pruned deliveries, a deleted
+  // webhook): a delivery id is the body's `sequence` and the key an attempt is recorded under.
+  const id = (c: ColumnDefinitionBuilder) => (pg ? c.primaryKey().generatedByDefaultAsIdentity() : c.primaryKey().autoIncrement());
   const ref = 'bigint';
   const time = 'bigint';
 
