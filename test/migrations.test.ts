@@ -181,8 +181,8 @@ for (const dialect of dialects()) {
       const shape = await shapeOf(db);
       assert.deepEqual(Object.keys(shape).sort(), [
         'assigns', 'audit_log', 'call_events', 'call_requests', 'customer_phones', 'customer_uniques', 'customers',
-        'dids', 'fields', 'groups', 'history', 'integration_settings', 'projects', 'repositories', 'sites', 'statuses',
-        'webhook_deliveries', 'webhooks', 'workers',
+        'dids', 'fields', 'groups', 'history', 'integration_settings', 'projects', 'repositories', 'sites', 'stats_hourly',
+        'statuses', 'webhook_deliveries', 'webhooks', 'workers',
       ]);
       assert.deepEqual(await appliedMigrations(db), Object.keys(MIGRATIONS));
     });

@@ -12,6 +12,7 @@ import { importRoutes } from './import-routes.ts';
 import { auditRoutes } from './audit-routes.ts';
 import { webhookRoutes } from './webhook-routes.ts';
 import { integrationRoutes } from './integration-routes.ts';
+import { statisticsRoutes } from './statistics-routes.ts';
 import { decimalIdParams } from '../security.ts';
 
 export interface AdminDeps {
@@ -43,4 +44,5 @@ export async function adminRoutes(admin: FastifyInstance, deps: AdminDeps) {
   await auditRoutes(admin, deps);
   await webhookRoutes(admin, deps);
   await integrationRoutes(admin, deps);
+  await statisticsRoutes(admin, deps);
 }

@@ -212,6 +212,18 @@ export interface IntegrationSettingsTable {
   updated_at: number;
 }
 
+/** Hourly rollup of call events and status changes for the dashboard (migration 008, crm/statistics.ts). */
+export interface StatsHourlyTable {
+  project_id: number;
+  /** floor(at / 3600000): the UTC hour */
+  hour_index: number;
+  /** 0: none; -1 (with status_id -1): the marker of a computed hour */
+  worker_id: number;
+  status_id: number;
+  calls: number;
+  status_changes: number;
+}
+
 export interface Database {
   projects: ProjectsTable;
   groups: NamedPartTable;
@@ -232,6 +244,7 @@ export interface Database {
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
   integration_settings: IntegrationSettingsTable;
+  stats_hourly: StatsHourlyTable;
 }
 
 export type ProjectRow = Selectable<ProjectsTable>;
