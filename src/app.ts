@@ -34,6 +34,9 @@ import { registerSecurity, secretsOf } from './security.ts';
 import { createSetupCache } from './crm/setup-cache.ts';
 import { createNamedKeyStore } from './access/keys.ts';
 import { authRoutes } from './auth/routes.ts';
+import { integrationRoutes } from './integrations/index.ts';
+import { createMetrics, registerMetrics } from './metrics.ts';
+import { startSender, type Sender } from './webhooks/sender.ts';
 
 export interface BuildOptions {
   config: Config;
@@ -128,6 +131,18 @@ export async function buildApp({ config, db, logStream }: BuildOptions): Promise
     return sendError(request, reply, 404, 'not_found', message);
   });
 
+  const metrics = createMetrics(db);
+  registerMetrics(app, config, metrics);
+  // The webhook sender runs while the app is up: started when ready, stopped (in-flight deliveries
+  // aborted and made due again) before the database closes.
+  let sender: Sender | undefined;
+  app.addHook('onReady', async () => {
+    if (config.webhookSender) sender = startSender({ db, config, log: app.log, onDelivery: (outcome, seconds) => metrics.delivery(outcome, seconds) });
+  });
+  app.addHook('onClose', async () => {
+    await sender?.stop();
+  });
+
   // Named telephony keys (access/keys.ts): a snapshot in memory, reloaded every second.
   const namedKeys = createNamedKeyStore(db, (err) => app.log.warn({ err }, 'named keys reload failed'));
   await namedKeys.start();
@@ -148,7 +163,8 @@ export async function buildApp({ config, db, logStream }: BuildOptions): Promise
     warnings: createClientWarnings(app.log),
     fieldNames: (projectId: number) => lookup.fieldNames(projectId),
   };
-  const pipeline = createPipeline({ ctx, checkKey: createKeyChecker(config, namedKeys), audit, throttle: telephonyThrottle, secrets: new Set(secretsOf(config)), log: app.log, draining: () => draining });
+  const checkKey = createKeyChecker(config, namedKeys);
+  const pipeline = createPipeline({ ctx, checkKey, observe: metrics.telephony, audit, throttle: telephonyThrottle, secrets: new Set(secretsOf(config)), log: app.log, draining: () => draining });
 
   // Before every route: the OpenAPI document is collected from the routes as they are registered.
   await app.register(swagger, openapiOptions(base));
@@ -167,6 +183,7 @@ export async function buildApp({ config, db, logStream }: BuildOptions): Promise
   );
   await app.register(authRoutes, { prefix: base, config, db });
   await consoleRoutes(app, { config });
+  await app.register(integrationRoutes, { prefix: `${base}/integrations`, config, db, checkKey, lookup: ctx.lookup, metrics });
   await app.register(docsRoutes, { prefix: base, base });
 
   app.get(`${base}/healthz`, async () => ({ status: 'ok' }));

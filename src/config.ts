@@ -78,6 +78,24 @@ export interface Config {
   readonly sessionIdleMinutes: number;
   /** Failed sign-ins allowed per address per minute, and per username per 15 minutes (CRM_LOGIN_FAIL_LIMIT, default 10; 0 = off). */
   readonly loginFailLimit: number;
+  /** Refuse webhook targets on loopback, private and link-local addresses, checked after name resolution (CRM_WEBHOOK_DENY_PRIVATE, default false). */
+  readonly webhookDenyPrivate: boolean;
+  /** A webhook delivery fails without a 2xx within this many ms (CRM_WEBHOOK_TIMEOUT_MS, default 10000). */
+  readonly webhookTimeoutMs: number;
+  /** Delay before the first retry of a failed delivery, doubled each time (CRM_WEBHOOK_RETRY_FIRST_MS, default 10000). */
+  readonly webhookRetryFirstMs: number;
+  /** Longest delay between two retries (CRM_WEBHOOK_RETRY_MAX_MS, default 3600000). */
+  readonly webhookRetryMaxMs: number;
+  /** A delivery still failing this long after it was queued is marked failed (CRM_WEBHOOK_GIVE_UP_MS, default 86400000 = 24 h). */
+  readonly webhookGiveUpMs: number;
+  /** Deliveries in flight at once per process (CRM_WEBHOOK_CONCURRENCY, default 8). */
+  readonly webhookConcurrency: number;
+  /** How often the sender looks for due deliveries, in ms (CRM_WEBHOOK_POLL_MS, default 1000). */
+  readonly webhookPollMs: number;
+  /** Run the webhook sender in this process (CRM_WEBHOOK_SENDER, default true); false leaves delivery to another process on the database. */
+  readonly webhookSender: boolean;
+  /** Bearer token of GET /metrics (CRM_METRICS_TOKEN); undefined: no /metrics route. */
+  readonly metricsToken: string | undefined;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -206,6 +224,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
   }
 
+  const webhookDenyPrivate = bool('CRM_WEBHOOK_DENY_PRIVATE', false);
+  const webhookSender = bool('CRM_WEBHOOK_SENDER', true);
+  const webhookTimeoutMs = int('CRM_WEBHOOK_TIMEOUT_MS', 10_000, 100, 60_000);
+  const webhookRetryFirstMs = int('CRM_WEBHOOK_RETRY_FIRST_MS', 10_000, 10, 30_000);
+  const webhookRetryMaxMs = int('CRM_WEBHOOK_RETRY_MAX_MS', 3_600_000, 10, 86_400_000);
+  const webhookGiveUpMs = int('CRM_WEBHOOK_GIVE_UP_MS', 86_400_000, 100, 30 * 86_400_000);
+  const webhookConcurrency = int('CRM_WEBHOOK_CONCURRENCY', 8, 1, 256);
+  const webhookPollMs = int('CRM_WEBHOOK_POLL_MS', 1000, 10, 60_000);
+  const metricsToken = env.CRM_METRICS_TOKEN?.trim() || undefined;
+  if (metricsToken !== undefined && metricsToken.length < 8) problems.push('CRM_METRICS_TOKEN must be at least 8 characters');
+
   if (problems.length > 0) throw new ConfigError(problems.join('; '));
 
   return Object.freeze({
@@ -235,6 +264,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throttleExempt,
     sessionIdleMinutes,
     loginFailLimit,
+    webhookDenyPrivate,
+    webhookTimeoutMs,
+    webhookRetryFirstMs,
+    webhookRetryMaxMs,
+    webhookGiveUpMs,
+    webhookConcurrency,
+    webhookPollMs,
+    webhookSender,
+    metricsToken,
   });
 }
 

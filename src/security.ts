@@ -18,7 +18,11 @@ export function registerSecurity(app: FastifyInstance, config: Config, throttle:
 
   // The matched route, not the raw URL: a percent-encoded path reaches the same handler and must not
   // slip past the throttle. Unmatched paths (404s) have nothing to guess.
-  const isAdminRoute = (request: FastifyRequest) => (request.routeOptions.url ?? '').startsWith(`${base}/admin/`);
+  // The integrations check telephony keys and /metrics a token: failed guesses count as the admin API's do.
+  const isAdminRoute = (request: FastifyRequest) => {
+    const route = request.routeOptions.url ?? '';
+    return route.startsWith(`${base}/admin/`) || route.startsWith(`${base}/integrations/`) || route === `${base}/metrics`;
+  };
   const isAdminPath = (request: FastifyRequest) => request.url.startsWith(`${base}/admin/`);
 
   app.addHook('onRequest', async (request, reply) => {
@@ -84,5 +88,5 @@ export async function decimalIdParams(request: FastifyRequest) {
 
 /** Every configured secret, for the log scrubber (log.ts). */
 export function secretsOf(config: Config): string[] {
-  return [...Object.values(config.authkeys).flat(), ...(config.adminToken === undefined ? [] : [config.adminToken])];
+  return [...Object.values(config.authkeys).flat(), ...(config.adminToken === undefined ? [] : [config.adminToken]), ...(config.metricsToken === undefined ? [] : [config.metricsToken])];
 }

@@ -181,7 +181,8 @@ for (const dialect of dialects()) {
       const shape = await shapeOf(db);
       assert.deepEqual(Object.keys(shape).sort(), [
         'api_keys', 'assigns', 'audit_log', 'call_events', 'call_requests', 'customer_phones', 'customer_uniques', 'customers',
-        'dids', 'fields', 'groups', 'history', 'import_items', 'import_rejects', 'imports', 'projects', 'removed_assigns', 'repositories', 'sessions', 'setup_version', 'sites', 'stats_hourly', 'statuses', 'users', 'workers',
+        'dids', 'fields', 'groups', 'history', 'import_items', 'import_rejects', 'imports', 'integration_settings', 'projects', 'removed_assigns',
+        'repositories', 'sessions', 'setup_version', 'sites', 'stats_hourly', 'statuses', 'users', 'webhook_deliveries', 'webhooks', 'workers',
       ]);
       assert.deepEqual(await appliedMigrations(db), Object.keys(MIGRATIONS));
     });

@@ -15,6 +15,8 @@ import { importRoutes } from './import-routes.ts';
 import { auditRoutes } from './audit-routes.ts';
 import { lifecycleRoutes } from './lifecycle-routes.ts';
 import type { SetupCache } from '../crm/setup-cache.ts';
+import { webhookRoutes } from './webhook-routes.ts';
+import { integrationRoutes } from './integration-routes.ts';
 import { statisticsRoutes } from './statistics-routes.ts';
 import { decimalIdParams } from '../security.ts';
 import { refuseNul, strictQueryIntegers } from './input-guard.ts';
@@ -39,6 +41,8 @@ export async function adminRoutes(admin: FastifyInstance, deps: AdminDeps & { ke
   await admin.register(importRoutes, { config: deps.config, db: deps.db, setup: deps.setup });
   await auditRoutes(admin, deps);
   await lifecycleRoutes(admin, deps);
+  await webhookRoutes(admin, deps);
+  await integrationRoutes(admin, deps);
   await statisticsRoutes(admin, deps);
   await userRoutes(admin, deps);
   await keyRoutes(admin, deps);

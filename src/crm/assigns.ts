@@ -4,6 +4,7 @@ import type { Q } from '../db/connect.ts';
 import type { AssignRow, CallEventsTable, CustomerRow, HistorySource } from '../db/schema.ts';
 import { advanceIdSequence, chunks, isUniqueViolation, lockRows, newRowId } from '../db/dialect.ts';
 import { conflict, unprocessable } from '../errors.ts';
+import { emitEvents, type DomainEvent } from './events.ts';
 
 export interface AssignInput {
   id?: number;
@@ -103,8 +104,28 @@ export async function setAssignStatus(trx: Q, assign: AssignRow, statusId: numbe
   const at = w.at ?? Date.now();
   await trx.updateTable('assigns').set({ status_id: statusId, updated_at: at }).where('id', '=', assign.id).execute();
   await trx.insertInto('history').values(statusHistory(assign, statusId, w, at)).execute();
+  await emitEvents(trx, [statusChangedEvent(assign, statusId, { ...w, notes: null }, at)]);
   assign.status_id = statusId;
   return true;
+}
+
+/** The webhook event of a status change (assign still holds the old status). status_name is added at delivery. */
+function statusChangedEvent(assign: AssignRow, statusId: number | null, w: StatusWrite & { notes: string | null }, at: number): DomainEvent {
+  return {
+    type: 'assign.status_changed',
+    project_id: assign.project_id,
+    at,
+    data: {
+      assign_id: assign.id,
+      customer_id: assign.customer_id,
+      old_status_id: assign.status_id,
+      new_status_id: statusId,
+      worker_id: w.worker_id ?? null,
+      source: w.source,
+      call_id: w.call_id ?? null,
+      notes: w.notes,
+    },
+  };
 }
 
 /** The history row of a status change (assign still holds the old status). */
@@ -162,8 +183,10 @@ export async function recordCall(trx: Q, assign: AssignRow, c: CallInput, status
       .where('id', '=', assign.id)
       .execute();
   }
+  const events: DomainEvent[] = [];
   if (statusChanged) {
     await trx.insertInto('history').values(statusHistory(assign, statusTo, c, at)).execute();
+    events.push(statusChangedEvent(assign, statusTo, { ...c, notes: c.notes ?? null }, at));
     assign.status_id = statusTo;
   }
   const event = await trx
@@ -181,6 +204,23 @@ export async function recordCall(trx: Q, assign: AssignRow, c: CallInput, status
     })
     .returningAll()
     .executeTakeFirstOrThrow();
+  events.push({
+    type: 'call.recorded',
+    project_id: assign.project_id,
+    at,
+    data: {
+      call_event_id: event.id,
+      assign_id: assign.id,
+      customer_id: assign.customer_id,
+      worker_id: event.worker_id,
+      status_id: event.status_id,
+      notes: event.notes,
+      call_id: event.call_id,
+      source: event.source,
+    },
+  });
+  // One statement for both events: set_status pays one outbox round trip, not two.
+  await emitEvents(trx, events);
   if (newest) {
     assign.last_call_at = at;
     assign.last_notes = c.notes ?? null;

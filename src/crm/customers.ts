@@ -6,6 +6,7 @@ import { DuplicateUniqueError, conflict, invalid } from '../errors.ts';
 import { normalizePhone, type CountryCode } from '../phone.ts';
 import { listFields, uniqueKey, validateValue, type Field, type ValueRules } from './fields.ts';
 import { dateOrderOf, type DateOrder } from './dates.ts';
+import { emitEvents } from './events.ts';
 
 /**
  * display_name → value. Always a null-prototype object (emptyValues, parseData): the names are the
@@ -117,6 +118,7 @@ export async function insertCustomer(trx: Q, projectId: number, changes: Change[
   }
   if (ctx.id !== undefined) await advanceIdSequence(trx, 'customers', ctx.id);
   await indexValues(trx, projectId, row.id, changes.filter((c) => c.value !== ''), ctx.country, false);
+  await emitEvents(trx, [{ type: 'customer.created', project_id: projectId, at: now, data: { customer_id: row.id, fields: data, source: ctx.source } }]);
   return toCustomer(row);
 }
 
@@ -143,6 +145,10 @@ export async function insertCustomers(trx: Q, projectId: number, items: { id: nu
   for (const chunk of chunks(rows, 500)) await trx.insertInto('customers').values(chunk).execute();
   for (const chunk of chunks(phones, 500)) await trx.insertInto('customer_phones').values(chunk).execute();
   for (const chunk of chunks(uniques, 500)) await trx.insertInto('customer_uniques').values(chunk).execute();
+  await emitEvents(
+    trx,
+    rows.map((r) => ({ type: 'customer.created' as const, project_id: projectId, at: now, data: { customer_id: r.id, fields: JSON.parse(r.data) as Values, source: ctx.source } })),
+  );
 }
 
 export interface AppliedChange {
@@ -196,6 +202,14 @@ export async function updateCustomer(trx: Q, customer: CustomerRow, changes: Cha
       })),
     )
     .execute();
+  await emitEvents(trx, [
+    {
+      type: 'customer.fields_changed',
+      project_id: customer.project_id,
+      at: now,
+      data: { customer_id: customer.id, assign_id: ctx.assign_id ?? null, changes: applied, source: ctx.source, worker_id: ctx.worker_id ?? null },
+    },
+  ]);
   return applied;
 }
 

@@ -16,6 +16,7 @@ import { AppError } from '../errors.ts';
 import { normalizePhone, type CountryCode } from '../phone.ts';
 import { checkBelongs, insertAssign, insertAssigns, setAssignStatus } from './assigns.ts';
 import { emptyValues, insertCustomer, insertCustomers, parseData, updateCustomer, validateAll, type Change, type Values } from './customers.ts';
+import { emitEvents } from './events.ts';
 import { listFields, uniqueKey, type Field } from './fields.ts';
 import { dateOrderOf, type DateOrder } from './dates.ts';
 import { columnResolver, type UnknownColumns } from './import-columns.ts';
@@ -182,6 +183,12 @@ export async function importCustomers(db: Db, source: Readable | AsyncIterable<B
   summary.encoding = file.encoding ?? null;
   summary.ignored_columns = file.ignored ?? [];
   await finishImport(db, importId, summary, file, { rows: rowsRead, bytes: count.bytes }, 'done');
+  // Its own small transaction after the last batch: a crash right before it loses this event (the rows
+  // themselves each had their customer.created / customer.fields_changed events with their batch).
+  const { created, updated, skipped, error_count } = summary;
+  await db.write((trx) =>
+    emitEvents(trx, [{ type: 'import.finished', project_id: opts.projectId, data: { repository_id: opts.repositoryId, created, updated, skipped, error_count } }]),
+  );
   if (summary.created + summary.updated >= REANALYZE_ROWS) await refreshStatistics(db);
   return summary;
 }

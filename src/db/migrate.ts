@@ -6,19 +6,21 @@ import type { Q } from './connect.ts';
 import { isPostgres } from './dialect.ts';
 import * as m001 from './migrations/001_initial.ts';
 import * as m002 from './migrations/002_assigns_repository_order.ts';
-import * as m007 from './migrations/007_id_bound.ts';
-import * as m005 from './migrations/005_imports.ts';
-import * as m004 from './migrations/004_lifecycle.ts';
 import * as m003 from './migrations/003_people.ts';
+import * as m004 from './migrations/004_lifecycle.ts';
+import * as m005 from './migrations/005_imports.ts';
+import * as m006 from './migrations/006_integrations.ts';
+import * as m007 from './migrations/007_id_bound.ts';
 import * as m008 from './migrations/008_statistics.ts';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '001_initial': m001,
   '002_assigns_repository_order': m002,
-  '007_id_bound': m007,
-  '005_imports': m005,
-  '004_lifecycle': m004,
   '003_people': m003,
+  '004_lifecycle': m004,
+  '005_imports': m005,
+  '006_integrations': m006,
+  '007_id_bound': m007,
   '008_statistics': m008,
 });
 

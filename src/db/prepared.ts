@@ -39,3 +39,21 @@ export function prepareRead<R>(db: Db, build: (q: Q) => Compilable<R>): Prepared
   }
   return { all: async (params) => (await db.read.executeQuery<R>({ ...compiled, parameters: bind(params) })).rows };
 }
+
+/**
+ * Runs `start` (which must start its prepared reads synchronously, without awaiting between them) with
+ * the SQLite reader's lock wait cut to `busyMs`: better-sqlite3 blocks the whole process while it waits
+ * for a lock, so a bounded answer needs a bounded wait. The wait is restored before this returns; as
+ * better-sqlite3 runs statements synchronously, no other read runs under the short wait meanwhile.
+ * PostgreSQL reads are asynchronous: the caller bounds them with a timer.
+ */
+export function boundedReads<T>(db: Db, busyMs: number, start: () => T): T {
+  const reader = db.dialect === 'sqlite' ? db.sqliteReader : undefined;
+  if (!reader) return start();
+  reader.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyMs))}`);
+  try {
+    return start();
+  } finally {
+    reader.pragma('busy_timeout = 10000');
+  }
+}

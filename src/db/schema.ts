@@ -132,7 +132,7 @@ export interface CallEventsTable {
 }
 
 export type HistoryKind = 'field' | 'status' | 'call';
-export type HistorySource = 'set_data' | 'set_status' | 'admin' | 'import';
+export type HistorySource = 'set_data' | 'set_status' | 'admin' | 'import' | '3cx' | 'vicidial';
 
 export interface HistoryTable {
   id: Generated<number>;
@@ -290,6 +290,49 @@ export interface ApiKeysTable {
   revoked_at: number | null;
 }
 
+/** A webhook subscription. events/project_ids are comma-framed lists (',a,b,'), matched with LIKE. */
+export interface WebhooksTable {
+  id: Generated<number>;
+  url: string;
+  secret: string;
+  events: string;
+  project_ids: string | null;
+  disabled: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+/** The outbox and delivery log: one row per (webhook, event). */
+export interface WebhookDeliveriesTable {
+  id: Generated<number>;
+  webhook_id: number;
+  event_id: string;
+  type: string;
+  project_id: number | null;
+  /** JSON of the event's data */
+  data: string;
+  at: number;
+  status: DeliveryStatus;
+  attempts: number;
+  next_attempt_at: number;
+  pending_since: number;
+  last_attempt_at: number | null;
+  last_status: number | null;
+  last_error: string | null;
+  delivered_at: number | null;
+  created_at: number;
+}
+
+/** Per-project settings of an inbound integration (kind 3cx | vicidial | asterisk), JSON. */
+export interface IntegrationSettingsTable {
+  project_id: number;
+  kind: string;
+  settings: string;
+  updated_at: number;
+}
+
 /** Hourly rollup of call events and status changes for the dashboard (migration 008, crm/statistics.ts). */
 export interface StatsHourlyTable {
   project_id: number;
@@ -327,6 +370,9 @@ export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
   api_keys: ApiKeysTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  integration_settings: IntegrationSettingsTable;
   stats_hourly: StatsHourlyTable;
 }
 

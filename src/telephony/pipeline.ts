@@ -75,6 +75,8 @@ export interface PipelineDeps {
   log: FastifyBaseLogger;
   /** True once the app is closing: every answer then closes its connection (see app.ts). */
   draining(): boolean;
+  /** Counts the answer (metrics.ts): both carriers come through here. */
+  observe?: (endpoint: Endpoint, envelope: Envelope, seconds: number) => void;
 }
 
 export type TelephonyPipeline = (req: TelephonyRequest) => Promise<TelephonyAnswer>;
@@ -152,6 +154,7 @@ export function createPipeline(deps: PipelineDeps): TelephonyPipeline {
     if (req.endpoint !== 'get_data' && !(inWrite && outcome.envelope.code === 0)) {
       deps.audit.record(auditRow(outcome.envelope.code, outcome.assignId ?? null, outcome.projectId ?? null));
     }
+    deps.observe?.(req.endpoint, outcome.envelope, (performance.now() - started) / 1000);
     return reply(200, outcome.envelope);
   }
 

@@ -1,0 +1,125 @@
+// Webhook benchmark (short; run: npx tsx bench/webhooks.ts [seconds per phase, default 3]).
+// 1. set_status throughput with and without a subscribed webhook, alternating phases on one server
+//    (a child process, SQLite, durable), the receiver answering 204 in this process.
+// 2. Delivery throughput: a backlog of outbox rows delivered to the local receiver, events/s.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import SqliteDatabase from 'better-sqlite3';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const SECONDS = Number(process.argv[2] ?? 3);
+const TOKEN = 'bench-admin-token';
+const PORT = 18000 + Math.floor(Math.random() * 1000);
+const BASE = `http://127.0.0.1:${PORT}`;
+const ASSIGNS = 500;
+const SEPARATE = process.env.BENCH_SEPARATE_SENDER === '1';
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), 'callcrm-bench-webhooks-'));
+  const file = join(dir, 'crm.sqlite');
+  // The receiver is its own process, so its work does not slow this one's load generator.
+  const RECEIVER = `const http = require('node:http'); let n = 0;
+    const s = http.createServer((req, res) => { if (req.method === 'GET') { res.end(String(n)); return; } req.resume(); req.on('end', () => { n++; res.writeHead(204).end(); }); });
+    s.listen(0, '127.0.0.1', () => console.log(s.address().port));`;
+  const rxProc = spawn(process.execPath, ['-e', RECEIVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const rxPort = await new Promise<number>((resolve) => rxProc.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim()))));
+  const rxUrl = `http://127.0.0.1:${rxPort}/hook`;
+  const receivedCount = async () => Number(await (await fetch(`http://127.0.0.1:${rxPort}/count`)).text());
+  const server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL: `sqlite:${file}`, PORT: String(PORT), CRM_ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'error', CRM_WEBHOOK_POLL_MS: process.env.BENCH_WEBHOOK_POLL_MS ?? '100', CRM_WEBHOOK_SENDER: String(!SEPARATE) },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  // BENCH_SEPARATE_SENDER=1: the API process does not send; a second server process on the database does.
+  const sender = SEPARATE
+    ? spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+        cwd: ROOT,
+        env: { ...process.env, DATABASE_URL: `sqlite:${file}`, PORT: String(PORT + 1), CRM_ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'error', CRM_WEBHOOK_POLL_MS: '100' },
+        stdio: ['ignore', 'inherit', 'inherit'],
+      })
+    : undefined;
+  try {
+    for (let i = 0; i < 300; i++) {
+      try {
+        if ((await fetch(`${BASE}/readyz`)).ok) break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    const api = async (method: string, path: string, body?: unknown, type = 'application/json') => {
+      const res = await fetch(`${BASE}/admin/v1${path}`, { method, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': type }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+      if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+      return res.json() as Promise<any>;
+    };
+    await api('POST', '/projects', { id: 1, name: 'Bench' });
+    await api('POST', '/projects/1/fields', { display_name: 'first_name' });
+    await api('POST', '/projects/1/fields', { display_name: 'phone', type: 'phone' });
+    for (const id of [1, 2]) await api('POST', '/projects/1/statuses', { id, name: `S${id}` });
+    await api('POST', '/projects/1/repositories', { id: 1, name: 'Leads' });
+    const csv = 'repository_assign_id,first_name,phone\n' + Array.from({ length: ASSIGNS }, (_, i) => `${1000 + i},N${i},05${String(20000000 + i)}`).join('\n') + '\n';
+    await api('POST', '/projects/1/import?repository_id=1', csv, 'text/csv');
+    const hook = await api('POST', '/webhooks', { url: rxUrl, events: ['assign.status_changed', 'call.recorded'] });
+
+    let n = 0;
+    const load = async () => {
+      const result = await autocannon({
+        url: BASE,
+        connections: 16,
+        duration: SECONDS,
+        requests: [
+          {
+            setupRequest: (req) => {
+              n++;
+              return { ...req, method: 'GET', path: `/api/set_status.php?authkey=Mindc_2023_set_status&repository_assign_id=${1000 + (n % ASSIGNS)}&status_id=${1 + (n % 2)}` };
+            },
+          },
+        ],
+      });
+      return result.requests.average;
+    };
+    const rows: { phase: string; rps: number }[] = [];
+    for (const enabled of [false, true, false, true]) {
+      await api('PATCH', `/webhooks/${hook.id}`, { disabled: !enabled });
+      rows.push({ phase: enabled ? 'with webhook' : 'without', rps: await load() });
+    }
+    const avg = (p: string) => rows.filter((r) => r.phase === p).reduce((a, r) => a + r.rps, 0) / 2;
+    console.log(rows.map((r) => `${r.phase}: ${r.rps.toFixed(0)} set_status/s`).join('\n'));
+    console.log(`set_status/s without ${avg('without').toFixed(0)}, with ${avg('with webhook').toFixed(0)} (${((avg('with webhook') / avg('without') - 1) * 100).toFixed(1)}%)`);
+
+    // Delivery throughput: let the load's events drain, then queue a backlog and time its delivery.
+    const db = new SqliteDatabase(file);
+    db.pragma('busy_timeout = 10000');
+    const pending = () => (db.prepare("select count(*) as n from webhook_deliveries where status = 'pending'").get() as { n: number }).n;
+    for (let i = 0; i < 600 && pending() > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    const BACKLOG = 5000;
+    const now = Date.now();
+    const insert = db.prepare(
+      "insert into webhook_deliveries (webhook_id, event_id, type, project_id, data, at, status, attempts, next_attempt_at, pending_since, created_at) values (?, ?, 'call.recorded', 1, ?, ?, 'pending', 0, ?, ?, ?)",
+    );
+    const start0 = await receivedCount();
+    db.transaction(() => {
+      for (let i = 0; i < BACKLOG; i++) insert.run(hook.id, `bench-${i}`, JSON.stringify({ assign_id: 1000 + (i % ASSIGNS), call_event_id: i }), now, now, now, now);
+    })();
+    const t0 = performance.now();
+    let got = 0;
+    while (got < BACKLOG && performance.now() - t0 < 120_000) {
+      await new Promise((r) => setTimeout(r, 50));
+      got = (await receivedCount()) - start0;
+    }
+    const secs = (performance.now() - t0) / 1000;
+    console.log(`delivered ${got} queued events in ${secs.toFixed(2)} s: ${(got / secs).toFixed(0)} events/s (CRM_WEBHOOK_CONCURRENCY default 8)`);
+    db.close();
+  } finally {
+    server.kill('SIGTERM');
+    sender?.kill('SIGTERM');
+    await new Promise((r) => server.once('exit', r));
+    rxProc.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

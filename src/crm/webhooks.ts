@@ -1,0 +1,196 @@
+// Webhook subscriptions and their delivery log (the outbox rows written by crm/events.ts): the SQL behind
+// the admin routes and the background sender (webhooks/sender.ts).
+import { randomBytes } from 'node:crypto';
+import { sql, type Selectable } from 'kysely';
+import type { Q } from '../db/connect.ts';
+import { isPostgres } from '../db/dialect.ts';
+import type { DeliveryStatus, WebhookDeliveriesTable, WebhooksTable } from '../db/schema.ts';
+import { notFound } from '../errors.ts';
+
+export type WebhookRow = Selectable<WebhooksTable>;
+export type DeliveryRow = Selectable<WebhookDeliveriesTable>;
+
+export interface Webhook {
+  id: number;
+  url: string;
+  events: string[];
+  project_ids: number[] | null;
+  disabled: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+const frame = (xs: readonly (string | number)[]) => `,${xs.join(',')},`;
+const unframe = (s: string) => s.split(',').filter(Boolean);
+
+export function toWebhook(r: WebhookRow): Webhook {
+  return {
+    id: r.id,
+    url: r.url,
+    events: unframe(r.events),
+    project_ids: r.project_ids === null ? null : unframe(r.project_ids).map(Number),
+    disabled: r.disabled !== 0,
+    created_at: new Date(r.created_at).toISOString(),
+    updated_at: new Date(r.updated_at).toISOString(),
+  };
+}
+
+export interface WebhookInput {
+  url: string;
+  events: string[];
+  project_ids?: number[] | null;
+  secret?: string;
+}
+
+/** A new subscription; the secret is generated when not given and answered this once. */
+export async function createWebhook(q: Q, input: WebhookInput): Promise<{ webhook: Webhook; secret: string }> {
+  const now = Date.now();
+  const secret = input.secret ?? `whsec_${randomBytes(24).toString('hex')}`;
+  const row = await q
+    .insertInto('webhooks')
+    .values({
+      url: input.url,
+      secret,
+      events: frame([...new Set(input.events)]),
+      project_ids: input.project_ids?.length ? frame([...new Set(input.project_ids)]) : null,
+      disabled: 0,
+      created_at: now,
+      updated_at: now,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return { webhook: toWebhook(row), secret };
+}
+
+export async function getWebhookRow(q: Q, id: number): Promise<WebhookRow> {
+  const row = await q.selectFrom('webhooks').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) throw notFound('webhook', id);
+  return row;
+}
+
+export async function listWebhooks(q: Q): Promise<Webhook[]> {
+  return (await q.selectFrom('webhooks').selectAll().orderBy('id').execute()).map(toWebhook);
+}
+
+export async function updateWebhook(q: Q, id: number, patch: { url?: string; events?: string[]; project_ids?: number[] | null; disabled?: boolean }): Promise<Webhook> {
+  await getWebhookRow(q, id);
+  const row = await q
+    .updateTable('webhooks')
+    .set({
+      ...(patch.url !== undefined ? { url: patch.url } : {}),
+      ...(patch.events !== undefined ? { events: frame([...new Set(patch.events)]) } : {}),
+      ...(patch.project_ids !== undefined ? { project_ids: patch.project_ids?.length ? frame([...new Set(patch.project_ids)]) : null } : {}),
+      ...(patch.disabled !== undefined ? { disabled: patch.disabled ? 1 : 0 } : {}),
+      updated_at: Date.now(),
+    })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return toWebhook(row);
+}
+
+/** Deletes the subscription and its delivery log (pending deliveries are dropped with it). */
+export async function deleteWebhook(q: Q, id: number): Promise<void> {
+  await getWebhookRow(q, id);
+  await q.deleteFrom('webhook_deliveries').where('webhook_id', '=', id).execute();
+  await q.deleteFrom('webhooks').where('id', '=', id).execute();
+}
+
+export async function listDeliveries(q: Q, webhookId: number, filter: { status?: DeliveryStatus }, page: { limit: number; after?: number }): Promise<DeliveryRow[]> {
+  let query = q.selectFrom('webhook_deliveries').selectAll().where('webhook_id', '=', webhookId);
+  if (filter.status) query = query.where('status', '=', filter.status);
+  // Newest first: the log is read to see what just happened.
+  if (page.after !== undefined) query = query.where('id', '<', page.after);
+  return query.orderBy('id', 'desc').limit(page.limit).execute();
+}
+
+/** Queues a delivery again now, with a fresh 24 h retry window. */
+export async function retryDelivery(q: Q, webhookId: number, deliveryId: number): Promise<DeliveryRow> {
+  const now = Date.now();
+  const row = await q
+    .updateTable('webhook_deliveries')
+    .set({ status: 'pending', next_attempt_at: now, pending_since: now })
+    .where('id', '=', deliveryId)
+    .where('webhook_id', '=', webhookId)
+    .returningAll()
+    .executeTakeFirst();
+  if (!row) throw notFound('delivery', deliveryId);
+  return row;
+}
+
+/**
+ * Claims up to `limit` due deliveries of enabled webhooks for this sender: their next attempt moves to
+ * `leaseUntil`, so no other sender (another process, another instance) takes them meanwhile, and one
+ * that dies mid-delivery leaves them to be retried when the lease ends. PostgreSQL: FOR UPDATE SKIP
+ * LOCKED, so concurrent claimers take different rows without waiting on each other. SQLite: the claim
+ * is one statement in a write transaction, which holds the database's one write lock.
+ */
+export async function claimDue(trx: Q, now: number, limit: number, leaseUntil: number): Promise<DeliveryRow[]> {
+  let due = trx
+    .selectFrom('webhook_deliveries')
+    .select('id')
+    .where('status', '=', 'pending')
+    .where('next_attempt_at', '<=', now)
+    .where('webhook_id', 'in', trx.selectFrom('webhooks').select('id').where('disabled', '=', 0))
+    .orderBy('next_attempt_at')
+    .orderBy('id')
+    .limit(limit);
+  if (isPostgres(trx)) due = due.forUpdate().skipLocked();
+  return trx.updateTable('webhook_deliveries').set({ next_attempt_at: leaseUntil }).where('id', 'in', due).returningAll().execute();
+}
+
+/** Is anything due? A read, so an idle sender never takes the write lock. */
+export async function anyDue(q: Q, now: number): Promise<boolean> {
+  const row = await q
+    .selectFrom('webhook_deliveries')
+    .select('id')
+    .where('status', '=', 'pending')
+    .where('next_attempt_at', '<=', now)
+    .where('webhook_id', 'in', q.selectFrom('webhooks').select('id').where('disabled', '=', 0))
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+export interface AttemptResult {
+  ok: boolean;
+  status: number | null;
+  error: string | null;
+  at: number;
+  /** next attempt when not ok; null gives up (failed) */
+  next: number | null;
+}
+
+export async function recordAttempt(q: Q, id: number, r: AttemptResult): Promise<void> {
+  await q
+    .updateTable('webhook_deliveries')
+    .set({
+      status: r.ok ? 'delivered' : r.next === null ? 'failed' : 'pending',
+      attempts: sql<number>`attempts + 1`,
+      last_attempt_at: r.at,
+      last_status: r.status,
+      last_error: r.error,
+      ...(r.ok ? { delivered_at: r.at } : {}),
+      ...(r.next !== null ? { next_attempt_at: r.next } : {}),
+    })
+    .where('id', '=', id)
+    .execute();
+}
+
+/** Deliveries waiting to be sent (the outbox depth), for metrics. */
+export async function pendingCount(q: Q): Promise<number> {
+  const row = await q.selectFrom('webhook_deliveries').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'pending').executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
+
+/** Deletes delivered rows older than `before` (the log keeps failures until retried or deleted). */
+export async function pruneDelivered(q: Q, before: number): Promise<void> {
+  await q.deleteFrom('webhook_deliveries').where('status', '=', 'delivered').where('delivered_at', '<', before).execute();
+}
+
+/** Status names for status_changed events (statuses are never renamed or deleted: crm/lookup.ts). */
+export async function statusNames(q: Q, ids: number[]): Promise<Map<number, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await q.selectFrom('statuses').select(['id', 'name']).where('id', 'in', ids).execute();
+  return new Map(rows.map((r) => [r.id, r.name]));
+}
