@@ -83,6 +83,19 @@ describe('/docs in Chromium', { skip: browserSkipReason() }, () => {
     assert.deepEqual(problems, []);
   });
 
+  test('"Try it out" on set_data\'s POST sends the vendor\'s form example, nothing more, and answers as documented', async () => {
+    const example = TELEPHONY_EXAMPLES.set_data.find((e) => e.tryIt && e.method === 'POST')!;
+    const op = page.locator('#operations-Telephony-set_data_post');
+    await op.locator('.opblock-summary-control').click();
+    const sent = page.waitForRequest((r) => r.method() === 'POST' && r.url() === `${origin}${BASE}/api/set_data.php`, WAIT);
+    await op.locator('button.execute').click();
+    assert.deepEqual(Object.fromEntries(new URLSearchParams((await sent).postData() ?? '')), example.params);
+    const body = op.locator('.live-responses-table .response-col_description .highlight-code pre');
+    await body.waitFor(WAIT);
+    assert.deepEqual(JSON.parse(await body.innerText()), example.answer);
+    assert.deepEqual(problems, []);
+  });
+
   test('axe-core finds no serious or critical violation (with an operation open and its answer shown)', async () => {
     await page.evaluate(readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8'));
     const violations = await page.evaluate(async () => {

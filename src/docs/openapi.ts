@@ -40,10 +40,10 @@ const DESCRIPTION = `A CRM server for call centers.
 
 **The telephony API** (\`/api/*.php\`) answers the vendor's three legacy endpoints exactly as documented: same parameters, codes and messages. \
 Every answer to GET or POST is HTTP 200 with the JSON envelope \`{"code", "status", "message"}\`; \`code\` 0 is success. \
-Any other method (PUT, PATCH, DELETE, OPTIONS; HEAD on set_data and set_status) answers **405** with the envelope (code 7, "Method not allowed") and an \`Allow\` header; \
+Any other method (PUT, PATCH, DELETE, OPTIONS) answers **405** with the envelope (code 7, "Method not allowed") and an \`Allow\` header; \
 a body that cannot be read answers 400, 413 or 415 with the envelope (code 7).
 
-**Try it:** load the demo project (\`npm run demo\`), open an operation, press *Try it out*, then *Execute*: the telephony forms are filled with the demo's values (the vendor page's examples) and answer real data.
+**Try it:** load the demo project (\`npm run demo\`), open an operation and press *Execute*: the telephony forms are filled with the demo's values (the vendor page's examples) and answer real data.
 
 **The admin API** (\`/admin/v1\`) sets up projects and works on customers, assigns and their history. It needs the admin token (\`CRM_ADMIN_TOKEN\`): press *Authorize* and paste it. See docs/admin-api.md.`;
 

@@ -168,13 +168,13 @@ export function telephonyOperation(endpoint: TelephonyEndpoint, method: 'GET' | 
     'Parameters come from the query string and the body together (a body value wins, as PHP\'s `$_REQUEST`). ' +
     'Every answer is HTTP 200 with the JSON envelope; `code` says what happened:\n\n' +
     `${codeTable(doc.codes)}\n\n` +
-    `**Try it** on a server with the demo loaded (\`npm run demo\`): the form is filled with the demo's values. Other examples:\n\n` +
+    `**Try it** on a server with the demo loaded (\`npm run demo\`): the form below is filled with the demo's values; press *Execute*. Other examples:\n\n` +
     others.map((e) => `- ${e.summary}: \`${exampleUrl(prefix, endpoint, e)}\``).join('\n');
   const apiKeyHeader = { name: 'X-Api-Key', in: 'header', required: false, description: 'The endpoint\'s key, instead of the authkey parameter.', schema: { type: 'string' } };
   const operation: Json = {
     tags: ['Telephony'],
     summary: doc.summary,
-    description,
+    description: method === 'GET' ? description : `The same parameters as GET (listed there), in a form, multipart or JSON body.\n\n${description}`,
     operationId: method === 'GET' ? endpoint : `${endpoint}_post`,
   };
   if (method === 'GET') {
@@ -190,12 +190,19 @@ export function telephonyOperation(endpoint: TelephonyEndpoint, method: 'GET' | 
       apiKeyHeader,
     ];
   } else {
+    // The body names only the example's parameters; every other parameter of the GET operation is taken
+    // the same way. Swagger UI's form sends every field it shows, empty or not (an empty field is a
+    // field update that clears it in set_data), so a form listing all of them could not be tried safely.
+    const used = doc.params.filter((p) => tryIt[p.name] !== undefined);
     const schema: Json = {
       type: 'object',
-      properties: Object.fromEntries(doc.params.map((p) => [p.name, { type: 'string', description: p.description, ...(tryIt[p.name] === undefined ? {} : { example: tryIt[p.name] }) }])),
-      required: doc.params.filter((p) => p.required).map((p) => p.name),
+      properties: Object.fromEntries(used.map((p) => [p.name, { type: 'string', description: p.description, example: tryIt[p.name] }])),
+      required: used.filter((p) => p.required).map((p) => p.name),
+      additionalProperties: {
+        type: 'string',
+        description: `Any other parameter of GET ${prefix}/api/${endpoint}.php${doc.anyField ? ', and any customer field by its display_name' : ''}.`,
+      },
     };
-    if (doc.anyField) schema.additionalProperties = { type: 'string', description: 'Any other name is a customer field update, by its display_name.' };
     const media = { schema, example: tryIt };
     operation.parameters = [apiKeyHeader];
     operation.requestBody = {
