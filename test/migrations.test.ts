@@ -181,7 +181,7 @@ for (const dialect of dialects()) {
       const shape = await shapeOf(db);
       assert.deepEqual(Object.keys(shape).sort(), [
         'assigns', 'audit_log', 'call_events', 'call_requests', 'customer_phones', 'customer_uniques', 'customers',
-        'dids', 'fields', 'groups', 'history', 'projects', 'repositories', 'sites', 'statuses', 'workers',
+        'dids', 'fields', 'groups', 'history', 'projects', 'repositories', 'sites', 'stats_hourly', 'statuses', 'workers',
       ]);
       assert.deepEqual(await appliedMigrations(db), Object.keys(MIGRATIONS));
     });

@@ -13,6 +13,16 @@ import { keyPageOf, pageOf } from './paging.ts';
 import * as S from './schemas.ts';
 import * as wire from './wire.ts';
 
+const AssignListQuery = Type.Object(
+  {
+    ...S.PageQuery.properties,
+    status_id: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: '0: no status yet' })),
+    worker_id: S.OptionalId,
+    not_called_days: Type.Optional(Type.Integer({ minimum: 0, maximum: 36_500, description: 'last call more than N days ago, or never' })),
+  },
+  { additionalProperties: false },
+);
+
 export async function assignRoutes(app: FastifyInstance, { db }: AdminDeps) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['assigns'];
@@ -27,11 +37,33 @@ export async function assignRoutes(app: FastifyInstance, { db }: AdminDeps) {
     return reply.code(201).send(wire.assign(row));
   });
 
-  r.get('/repositories/:repository_id/assigns', { schema: { tags, summary: "List a repository's assigns", params: S.RepositoryParams, querystring: S.PageQuery, response: { 200: S.listOf(S.Assign), ...S.errorResponses(400, 404) } } }, async (req) => {
-    await getRepository(db.q, req.params.repository_id);
-    const page = pageOf(req.query);
-    return wire.page(await listAssigns(db.q, { repository_id: req.params.repository_id }, page), page.limit, wire.assign);
-  });
+  r.get(
+    '/repositories/:repository_id/assigns',
+    {
+      config: { role: 'supervisor' },
+      schema: {
+        tags,
+        summary: "List a repository's assigns, optionally filtered by status, agent and last call",
+        description:
+          '`status_id=0` lists assigns with no status yet. `not_called_days=N` lists assigns whose last call is more than N days ago, ' +
+          'never-called ones included. Filters combine; paging is in id order as in every list.',
+        params: S.RepositoryParams,
+        querystring: AssignListQuery,
+        response: { 200: S.listOf(S.Assign), ...S.errorResponses(400, 404) },
+      },
+    },
+    async (req) => {
+      await getRepository(db.q, req.params.repository_id);
+      const page = pageOf(req.query);
+      const q = req.query;
+      const filter = {
+        status_id: q.status_id,
+        worker_id: q.worker_id,
+        not_called_since: q.not_called_days === undefined ? undefined : Date.now() - q.not_called_days * 86_400_000,
+      };
+      return wire.page(await listAssigns(db.q, { repository_id: req.params.repository_id }, page, filter), page.limit, wire.assign);
+    },
+  );
 
   r.get('/assigns/:assign_id', { schema: { tags, summary: 'Get an assign with its customer, status and last call', params: S.AssignParams, response: { 200: S.AssignDetail, ...S.errorResponses(400, 404) } } }, async (req) => {
     const detail = await getAssignDetail(db.q, req.params.assign_id);

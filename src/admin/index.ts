@@ -10,6 +10,7 @@ import { customerRoutes } from './customer-routes.ts';
 import { assignRoutes } from './assign-routes.ts';
 import { importRoutes } from './import-routes.ts';
 import { auditRoutes } from './audit-routes.ts';
+import { statisticsRoutes } from './statistics-routes.ts';
 import { decimalIdParams } from '../security.ts';
 
 export interface AdminDeps {
@@ -39,4 +40,5 @@ export async function adminRoutes(admin: FastifyInstance, deps: AdminDeps) {
   await assignRoutes(admin, deps);
   await admin.register(importRoutes, { config: deps.config, db: deps.db });
   await auditRoutes(admin, deps);
+  await statisticsRoutes(admin, deps);
 }

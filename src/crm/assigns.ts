@@ -205,9 +205,28 @@ export async function getAssignDetail(q: Q, id: number): Promise<AssignDetail | 
 }
 
 /** Assigns of a repository (or of a customer), in id order, a page at a time. */
-export async function listAssigns(q: Q, by: { repository_id: number } | { customer_id: number }, page: { limit: number; after?: number }): Promise<AssignRow[]> {
+/** Filters of a repository's list (the supervisor's lists): all optional, combined with AND. */
+export interface AssignFilter {
+  /** a status id; 0 = assigns with no status yet (as status_id 0 clears a status in set_status) */
+  status_id?: number;
+  worker_id?: number;
+  /** assigns not called since this instant (ms), never-called ones included */
+  not_called_since?: number;
+}
+
+export async function listAssigns(
+  q: Q,
+  by: { repository_id: number } | { customer_id: number },
+  page: { limit: number; after?: number },
+  filter: AssignFilter = {},
+): Promise<AssignRow[]> {
   let query = q.selectFrom('assigns').selectAll();
   query = 'repository_id' in by ? query.where('repository_id', '=', by.repository_id) : query.where('customer_id', '=', by.customer_id);
+  if (filter.status_id === 0) query = query.where('status_id', 'is', null);
+  else if (filter.status_id !== undefined) query = query.where('status_id', '=', filter.status_id);
+  if (filter.worker_id !== undefined) query = query.where('worker_id', '=', filter.worker_id);
+  const before = filter.not_called_since;
+  if (before !== undefined) query = query.where((eb) => eb.or([eb('last_call_at', 'is', null), eb('last_call_at', '<', before)]));
   if (page.after !== undefined) query = query.where('id', '>', page.after);
   return query.orderBy('id').limit(page.limit).execute();
 }

@@ -6,10 +6,12 @@ import type { Q } from './connect.ts';
 import { isPostgres } from './dialect.ts';
 import * as m001 from './migrations/001_initial.ts';
 import * as m002 from './migrations/002_assigns_repository_order.ts';
+import * as m008 from './migrations/008_statistics.ts';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '001_initial': m001,
   '002_assigns_repository_order': m002,
+  '008_statistics': m008,
 });
 
 /**

@@ -169,6 +169,18 @@ export interface AuditLogTable {
   project_id: number | null;
 }
 
+/** Hourly rollup of call events and status changes for the dashboard (migration 008, crm/statistics.ts). */
+export interface StatsHourlyTable {
+  project_id: number;
+  /** floor(at / 3600000): the UTC hour */
+  hour_index: number;
+  /** 0: none; -1 (with status_id -1): the marker of a computed hour */
+  worker_id: number;
+  status_id: number;
+  calls: number;
+  status_changes: number;
+}
+
 export interface Database {
   projects: ProjectsTable;
   groups: NamedPartTable;
@@ -186,6 +198,7 @@ export interface Database {
   history: HistoryTable;
   call_requests: CallRequestsTable;
   audit_log: AuditLogTable;
+  stats_hourly: StatsHourlyTable;
 }
 
 export type ProjectRow = Selectable<ProjectsTable>;
