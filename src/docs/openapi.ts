@@ -80,8 +80,13 @@ export function openapiOptions(base: string): SwaggerOptions {
       const used: string[] = [];
       for (const [path, item] of Object.entries(paths)) {
         const telephony = telephonyEndpointOf(path);
-        for (const method of ['get', 'post'] as const) {
-          if (telephony && item[method]) item[method] = telephonyOperation(telephony.endpoint, method === 'get' ? 'GET' : 'POST', telephony.prefix);
+        if (telephony) {
+          // GET and POST are the endpoints; any other method only answers 405, said once in the description
+          // (whichever way the routes register it).
+          for (const method of Object.keys(item)) {
+            if (method === 'get' || method === 'post') item[method] = telephonyOperation(telephony.endpoint, method === 'get' ? 'GET' : 'POST', telephony.prefix);
+            else delete item[method];
+          }
         }
         // A GET has no request body (a route taking GET and POST gets one operation object for both).
         const get = item.get;
