@@ -220,6 +220,28 @@ for (const dialect of dialects()) {
       assert.deepEqual(doc.paths['/healthz']!.get.tags, ['Operations']);
     });
 
+    test('the admin API\'s path ids are the demo\'s, so "Try it" after Authorize answers demo data', async () => {
+      const get = doc.paths['/admin/v1/customers/{customer_id}']!.get;
+      assert.equal(get.parameters.find((p: { name: string }) => p.name === 'customer_id').example, 123);
+      const demo = await setup(dialect);
+      try {
+        await loadDemo(demo.db, demo.config.defaultCountry);
+        const res = await demo.app.inject({ url: '/admin/v1/customers/123', headers: { authorization: `Bearer ${demo.config.adminToken}` } });
+        assert.equal(res.statusCode, 200);
+        assert.equal(res.json().fields.first_name, 'John');
+        for (const [path, item] of Object.entries(doc.paths)) {
+          for (const name of ['project_id', 'assign_id', 'repository_id']) {
+            for (const op of Object.values(item)) {
+              const p = (op.parameters ?? []).find((q: { in: string; name: string }) => q.in === 'path' && q.name === name);
+              if (p) assert.equal(typeof p.example, 'number', `${path} ${name}`);
+            }
+          }
+        }
+      } finally {
+        await demo.close();
+      }
+    });
+
     test('"Try it" is filled with the demo values, and every documented example answers as documented on a fresh demo', async () => {
       const demo = await setup(dialect);
       try {

@@ -6,6 +6,7 @@ import type { FastifySchema } from 'fastify';
 import type { SwaggerOptions } from '@fastify/swagger';
 import { ENVELOPE, ENVELOPE_SCHEMA, documentationOf, telephonyEndpointOf, telephonyOperation } from './telephony.ts';
 import { tagList, tagName } from './tags.ts';
+import { DEMO_PATH_IDS } from './telephony-examples.ts';
 // Imported, not read from disk: the build (scripts/build.mjs) inlines it, so dist/ needs no path back.
 import pkg from '../../package.json' with { type: 'json' };
 
@@ -94,7 +95,12 @@ export function openapiOptions(base: string): SwaggerOptions {
           const { requestBody: _dropped, ...rest } = get;
           item.get = rest;
         }
-        for (const operation of Object.values(item)) if (Array.isArray(operation.tags)) used.push(...(operation.tags as string[]));
+        for (const operation of Object.values(item)) {
+          if (Array.isArray(operation.tags)) used.push(...(operation.tags as string[]));
+          for (const p of (operation.parameters ?? []) as { in: string; name: string; example?: unknown }[]) {
+            if (p.in === 'path' && p.example === undefined && DEMO_PATH_IDS[p.name] !== undefined) p.example = Number(DEMO_PATH_IDS[p.name]);
+          }
+        }
       }
       // Telephony first: JSON keeps insertion order, and a reader of the raw document sees that order too.
       const sorted = Object.entries(paths).sort(([a], [b]) => Number(!telephonyEndpointOf(a)) - Number(!telephonyEndpointOf(b)));

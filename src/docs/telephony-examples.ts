@@ -118,3 +118,14 @@ export const TELEPHONY_EXAMPLES: Readonly<Record<TelephonyEndpoint, readonly Tel
     },
   ],
 };
+
+/**
+ * The demo's ids, as the examples of the admin API's path parameters of those names: after *Authorize*,
+ * "Try it out" on e.g. GET /admin/v1/customers/{customer_id} answers the demo's John Doe.
+ */
+export const DEMO_PATH_IDS: Readonly<Record<string, string>> = {
+  project_id: '10',
+  customer_id: '123',
+  assign_id: '555',
+  repository_id: '7',
+};
