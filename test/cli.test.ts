@@ -126,6 +126,13 @@ for (const dialect of dialects()) {
       assert.deepEqual((await admin(h.app, 'GET', '/projects/30/statuses')).items, []);
       const audit = (await admin(h.app, 'GET', '/audit?endpoint=admin.customer.erase')).items;
       assert.match(audit[0].actor, /^cli/);
+      // And back, so the import below finds the form as it was: unarchive and rename restore both.
+      const [back, restored] = await Promise.all([
+        cli(h, ['field', 'rename', '--project', '30', '--field', String(planId), '--name', 'plan']),
+        cli(h, ['status', 'unarchive', '--project', '30', '--id', '3010']),
+      ]);
+      for (const r of [back, restored]) assert.equal(r.code, 0, r.stderr);
+      assert.equal(jsonLines(restored.stdout)[0].archived, false);
     });
 
     test('user errors are one line without a stack: 1 for a failed operation, 2 for usage and configuration', async () => {

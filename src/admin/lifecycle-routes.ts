@@ -9,7 +9,8 @@ import { logChange, type ChangeEntry } from '../crm/change-log.ts';
 import { eraseCustomer, forgetOldPages } from '../crm/erase.ts';
 import { deleteDid, patchAssign, patchField, patchProject, patchSetupRow, removeAssign, type SetupTable } from '../crm/lifecycle.ts';
 import type { Q } from '../db/connect.ts';
-import { notFound } from '../errors.ts';
+import { forbidden, notFound } from '../errors.ts';
+import { principalOf } from './access.ts';
 import type { AdminDeps } from './index.ts';
 import * as S from './schemas.ts';
 import * as wire from './wire.ts';
@@ -137,6 +138,9 @@ export async function lifecycleRoutes(app: FastifyInstance, { db, config, setup 
   r.patch(
     '/assigns/:assign_id',
     {
+      // Agents change an assign's status (the console's status picker); moving it to another worker,
+      // group or site stays with supervisors and admins (checked below).
+      config: { role: 'agent' },
       schema: {
         tags: ['assigns'],
         summary: "Change an assign's status, worker, group or site",
@@ -148,6 +152,10 @@ export async function lifecycleRoutes(app: FastifyInstance, { db, config, setup 
     },
     async (req) => {
       const id = req.params.assign_id;
+      const who = principalOf(req);
+      if (who.kind === 'session' && who.user.role === 'agent' && Object.keys(req.body).some((k) => k !== 'status_id')) {
+        throw forbidden('an agent changes only the status of an assign');
+      }
       const row = await change(req, async (trx) => {
         const updated = await patchAssign(trx, id, req.body);
         if (!updated) throw notFound('assign', id);
