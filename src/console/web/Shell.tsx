@@ -22,6 +22,22 @@ export function Shell({ user, setLang, signOut, children }: { user: User; setLan
                 {t.search}
               </a>
             </li>
+            {user.role !== 'agent' &&
+              ([['dashboard', t.dashboard], ['lists', t.lists]] as const).map(([path, label]) => (
+                <li key={path}>
+                  <a href={`${APP}/${path}`} onClick={onLinkClick}>
+                    {label}
+                  </a>
+                </li>
+              ))}
+            {user.role === 'admin' &&
+              ([['setup', t.setup], ['users', t.users], ['keys', t.keys], ['audit', t.audit]] as const).map(([path, label]) => (
+                <li key={path}>
+                  <a href={`${APP}/${path}`} onClick={onLinkClick}>
+                    {label}
+                  </a>
+                </li>
+              ))}
             {user.role === 'admin' && (
               <li>
                 <a href={`${BASE}/docs`}>{t.apiDocs}</a>

@@ -79,6 +79,12 @@ const en = {
   roleAdmin: 'admin',
   noAssigns: 'This customer is in no list.',
   searchForbidden: 'Agents find customers by phone number or id. Searching by name or email needs a supervisor.',
+  dashboard: 'Dashboard',
+  lists: 'Lists',
+  setup: 'Setup',
+  users: 'Users',
+  keys: 'Keys',
+  audit: 'Audit log',
 };
 
 const he: typeof en = {
@@ -155,6 +161,12 @@ const he: typeof en = {
   roleAdmin: 'מנהל/ת',
   noAssigns: 'הלקוח אינו באף רשימה.',
   searchForbidden: 'נציגים מאתרים לקוחות לפי מספר טלפון או מזהה. חיפוש לפי שם או דוא"ל דורש מפקח/ת.',
+  dashboard: 'לוח בקרה',
+  lists: 'רשימות',
+  setup: 'הגדרות',
+  users: 'משתמשים',
+  keys: 'מפתחות',
+  audit: 'יומן ביקורת',
 };
 
 export type Messages = typeof en;

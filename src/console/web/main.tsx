@@ -9,6 +9,11 @@ import { Shell } from './Shell.tsx';
 import { Pop } from './Pop.tsx';
 import { Search } from './Search.tsx';
 import { CustomerCard } from './CustomerCard.tsx';
+import { Dashboard } from './Dashboard.tsx';
+import { Lists } from './Lists.tsx';
+import { Setup } from './Setup.tsx';
+import { Users, Keys } from './People.tsx';
+import { Audit } from './Audit.tsx';
 import './styles.css';
 
 type Session = { state: 'loading' } | { state: 'out' } | { state: 'in'; user: User };
@@ -67,6 +72,12 @@ function App() {
       path === '/pop' ? <Pop params={loc.searchParams} /> :
       path === '/search' ? <Search key={loc.search} params={loc.searchParams} /> :
       m ? <CustomerCard key={m[1]} id={Number(m[1])} user={user} /> :
+      path === '/dashboard' ? <Dashboard key={loc.search} params={loc.searchParams} /> :
+      path === '/lists' ? <Lists key={loc.pathname} params={loc.searchParams} /> :
+      path === '/setup' ? <Setup params={loc.searchParams} /> :
+      path === '/users' ? <Users /> :
+      path === '/keys' ? <Keys /> :
+      path === '/audit' ? <Audit params={loc.searchParams} /> :
       path === '/' ? <Search key={loc.search} params={loc.searchParams} home /> :
       <p role="alert">{ctx.t.notFound}</p>;
     screen = (
