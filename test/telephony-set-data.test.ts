@@ -277,7 +277,8 @@ for (const dialect of dialects()) {
         ['email', 'dana@example.co.il', 'dana@'],
         ['age', '42', 'forty'],
         ['age', '-1.5', '1e3x'],
-        ['birthday', '1990-05-17', '17/05/1990'],
+        // Day-first dates are accepted (CRM_DATE_ORDER, DMY for IL); an impossible one is refused.
+        ['birthday', '1990-05-17', '31/02/1990'],
         ['birthday', '2024-02-29', '2023-02-29'],
         ['plan', 'gold', 'platinum'],
         ['mobile', '+972 54-123-4567', 'unknown'],

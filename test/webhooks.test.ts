@@ -85,6 +85,20 @@ for (const dialect of dialects()) {
       await admin(h.app, 'PATCH', `/webhooks/${hook.id}`, { disabled: true });
     });
 
+    it('an erasure sends customer.erased with ids only, in the erasure\'s transaction', async () => {
+      const hook = await admin(h.app, 'POST', '/webhooks', { url: rx.url, events: ['customer.erased'], project_ids: [10] });
+      const c = await admin(h.app, 'POST', '/projects/10/customers', { id: 777, fields: { first_name: 'Forget-Me-Webhook' } });
+      const a = await admin(h.app, 'POST', '/repositories/7/assigns', { customer_id: c.id });
+      rx.received = [];
+      const del = await h.app.inject({ method: 'DELETE', url: `/admin/v1/customers/${c.id}`, headers: adminHeaders });
+      assert.equal(del.statusCode, 204);
+      await rx.waitFor((x) => x.events('customer.erased').length === 1);
+      const [erased] = rx.events('customer.erased');
+      assert.deepEqual(erased.data, { customer_id: 777, assign_ids: [a.id] });
+      assert.ok(!rx.received.some((r) => r.body.includes('Forget-Me-Webhook')));
+      await admin(h.app, 'PATCH', `/webhooks/${hook.id}`, { disabled: true });
+    });
+
     it('events of a project not subscribed, of a type not subscribed, or of a rolled-back change are not sent', async () => {
       const hook = await admin(h.app, 'POST', '/webhooks', { url: rx.url, events: ['customer.fields_changed'], project_ids: [11] });
       await tel(h.app, 'set_data', { authkey: KEYS.set_data, repository_assign_id: 555, city: 'Haifa' });

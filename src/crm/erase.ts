@@ -8,6 +8,7 @@
 //   frame is only ever overwritten, never zeroed, until the file is reset).
 // - PostgreSQL: the old row versions are invisible at once and reclaimed by (auto)vacuum; on disk they
 //   last until vacuum reuses their space (docs/admin-api.md says so).
+import { emitEvents } from './events.ts';
 import { sql } from 'kysely';
 import type { Db, Q } from '../db/connect.ts';
 import { lockCustomer } from './customers.ts';
@@ -29,6 +30,8 @@ export async function eraseCustomer(trx: Q, id: number): Promise<Erased | undefi
   await trx.deleteFrom('customer_phones').where('customer_id', '=', id).execute();
   await trx.deleteFrom('customer_uniques').where('customer_id', '=', id).execute();
   await trx.deleteFrom('customers').where('id', '=', id).execute();
+  // Downstream systems hear of it in the same transaction (integrations.md): ids only, never a value.
+  await emitEvents(trx, [{ type: 'customer.erased', project_id: customer.project_id, data: { customer_id: id, assign_ids: assigns.map((a) => a.id) } }]);
   return { customer_id: id, project_id: customer.project_id, assign_ids: assigns.map((a) => a.id) };
 }
 

@@ -62,6 +62,9 @@ export function openapiOptions(base: string): SwaggerOptions {
       components: {
         securitySchemes: {
           adminBearer: { type: 'http', scheme: 'bearer', description: 'The admin token (CRM_ADMIN_TOKEN), every right. A console session (cookie from POST /auth/login, plus X-CSRF-Token on unsafe requests) works too, within its role and projects. Without a token configured and no session, the admin API answers 403.' },
+          // The integrations (3CX, VICIdial, Asterisk) take a telephony key as the endpoint they act as.
+          telephonyKey: { type: 'apiKey', in: 'query', name: 'authkey', description: "A telephony key (CRM_AUTHKEY_* or a named key) of the endpoint the integration acts as" },
+          telephonyKeyHeader: { type: 'apiKey', in: 'header', name: 'X-Api-Key', description: 'The same key in a header' },
         },
       },
     },
