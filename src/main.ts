@@ -3,6 +3,7 @@
 // With CRM_WORKERS > 1 (or auto), a primary migrates once and forks that many workers sharing the port
 // (node:cluster). Each worker has its own connections: on SQLite, WAL lets them read side by side and the
 // busy timeout queues their writers; each worker group-commits its own writes.
+import { startupSummary } from './startup-summary.ts';
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { loadConfig, ConfigError, type Config } from './config.ts';
@@ -77,7 +78,9 @@ async function runServer(config: Config, migrate: boolean): Promise<void> {
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
 
-  await app.listen({ port: config.port, host: config.host });
+  const address = await app.listen({ port: config.port, host: config.host });
+  // One summary per server: the single process, or the first worker of a cluster.
+  if (migrate || cluster.worker?.id === 1) process.stderr.write(`${startupSummary(config, address).join('\n')}\n`);
 }
 
 export async function serve(): Promise<void> {
