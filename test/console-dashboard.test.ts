@@ -9,22 +9,11 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { buildConsole } from '../scripts/build-console.mjs';
-import { browserSkipReason, launchBrowser } from './browser.ts';
+import { browserSkipReason, checkA11y, launchBrowser } from './browser.ts';
 import { admin, KEYS, seedProject, setup, tel, type Harness } from './helpers.ts';
 
 const PASSWORD = 'correct horse battery';
-const AXE = fileURLToPath(new URL('../node_modules/axe-core/axe.min.js', import.meta.url));
 const SHOTS = process.env.CONSOLE_SCREENSHOTS === '1' ? fileURLToPath(new URL('../docs/console/', import.meta.url)) : undefined;
-
-async function checkA11y(page: Page, screen: string) {
-  await page.addScriptTag({ path: AXE });
-  const violations = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe;
-    const r = await axe.run();
-    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  });
-  assert.deepEqual(violations, [], `axe on ${screen}`);
-}
 
 const skip = browserSkipReason();
 if (skip) console.log(`# console-dashboard: ${skip}`);
