@@ -10,45 +10,13 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parse, CsvError } from 'csv-parse';
 import { AppError } from '../errors.ts';
-import { rowValues, type ColumnResolver } from './import-columns.ts';
+import { rowValues } from './import-columns.ts';
+import type { RawRow, ReadOptions, RowReadError } from './import-row-types.ts';
 import { decodeChunks } from './import-decode.ts';
 import { xlsxRows } from './import-xlsx.ts';
 
 export type ImportFormat = 'csv' | 'ndjson' | 'xlsx';
-
-/** A row as read: raw values by column name, blanks left out; `cells` as in the file. */
-export interface RawRow {
-  line: number;
-  values: Record<string, string>;
-  cells: string[];
-}
-
-/** A line that could not be read. `fatal`: nothing after it can be read either. */
-export interface RowReadError {
-  line: number;
-  error: string;
-  fatal?: boolean;
-  cells?: string[];
-}
-
-export interface ReadOptions {
-  columns: ColumnResolver;
-  /** Declared charset (content type, --encoding); undefined: detected. */
-  charset?: string;
-  /** CRM_LEGACY_CHARSET */
-  legacyCharset: string;
-  /** XLSX: the sheet by name or 1-based position; default the first. */
-  sheet?: string;
-  /** What was read about the file: its header, encoding, delimiter, ignored columns. */
-  file: FileFacts;
-}
-
-export interface FileFacts {
-  header?: string[];
-  encoding?: string;
-  delimiter?: string;
-  ignored?: string[];
-}
+export type { FileFacts, RawRow, ReadOptions, RowReadError } from './import-row-types.ts';
 
 /**
  * A record (CSV) or line (NDJSON) longer than this is refused. For CSV it stops the import: it is

@@ -9,7 +9,7 @@ import ExcelJS from 'exceljs';
 import { AppError } from '../errors.ts';
 import { spreadsheetDate } from './dates.ts';
 import { rowValues } from './import-columns.ts';
-import type { RawRow, ReadOptions, RowReadError } from './import-rows.ts';
+import type { RawRow, ReadOptions, RowReadError } from './import-row-types.ts';
 
 /** Cells past this column are not read (XFD is Excel's last column; a header this wide is a mistake). */
 const MAX_COLUMNS = 1000;
