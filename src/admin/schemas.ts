@@ -6,16 +6,8 @@ export const OptionalId = Type.Optional(Id);
 export const NullableId = Type.Optional(Type.Union([Id, Type.Null()]));
 const Name = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' });
 
-export const ErrorBody = Type.Object(
-  {
-    error: Type.Object({
-      code: Type.String(),
-      message: Type.String(),
-      details: Type.Optional(Type.Unknown()),
-    }),
-  },
-  { $id: 'Error' },
-);
+// The error object every JSON surface answers (errors.ts errorBody): shared from the http layer.
+export { ErrorBody } from '../http/error-schema.ts';
 
 export const PageQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),

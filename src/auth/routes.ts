@@ -11,7 +11,7 @@ import { decoyHash, verifyPassword } from '../access/passwords.ts';
 import { findUserByName, toUser } from '../access/users.ts';
 import { createSession, endSession, findSession } from '../access/sessions.ts';
 import * as S from '../access/schemas.ts';
-import { ErrorBody } from '../admin/schemas.ts';
+import { ErrorBody } from '../http/error-schema.ts';
 import { clearSessionCookie, csrfTokenMatches, foreignOrigin, sessionCookie, setSessionCookie } from './session-http.ts';
 import { createSignInThrottle } from './sign-in-throttle.ts';
 
