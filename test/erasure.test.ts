@@ -8,8 +8,11 @@ import { sql } from 'kysely';
 import { KEYS, admin, adminHeaders, dialects, seedProject, setup, tel, type Harness } from './helpers.ts';
 
 // Values only this customer holds, each in a different place: field values (current and overwritten,
-// so also in history), a call note, a unique e-mail, a phone number (and its normalized form).
-const MARKS = ['Qzxvbnelmira', 'Wvutsrqplonk', 'Kjhgfdsapoiu', 'zyxwq.erase@mail.example', 'Note-Mnbvcxzlk'] as const;
+// so also in history and in the webhook outbox), a call note, a unique e-mail, a phone number (and its
+// normalized form), and two rejected import rows that carry the person's phone or e-mail.
+const MARKS = ['Qzxvbnelmira', 'Wvutsrqplonk', 'Kjhgfdsapoiu', 'zyxwq.erase@mail.example', 'Note-Mnbvcxzlk', 'Rjctmarkqq', 'Rjctmarkww'] as const;
+// A rejected row of someone else (another phone, no e-mail of the person): it must stay.
+const OTHER = 'Keepmarkzz';
 const PHONE = '052-739-4417';
 const PHONE_NORMALIZED = '+972527394417';
 const ALL: string[] = [...MARKS, PHONE_NORMALIZED];
@@ -40,6 +43,8 @@ for (const dialect of dialects()) {
     before(async () => {
       h = await setup(dialect);
       await seedProject(h.app);
+      // A webhook whose receiver is down: its deliveries stay in the outbox with the values they quote.
+      await admin(h.app, 'POST', '/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['customer.created', 'customer.fields_changed', 'call.recorded', 'assign.status_changed'] });
       const c = await admin(h.app, 'POST', '/projects/10/customers', { fields: { first_name: MARKS[0], last_name: 'Plain', mobile: PHONE, email: MARKS[3] } });
       customerId = c.id;
       assignId = (await admin(h.app, 'POST', '/repositories/7/assigns', { customer_id: customerId })).id;
@@ -48,6 +53,11 @@ for (const dialect of dialects()) {
       assert.equal((await tel(h.app, 'set_data', { authkey: KEYS.set_data, repository_assign_id: assignId, city: MARKS[1], call_id: 'c-1' })).code, 0);
       assert.equal((await tel(h.app, 'set_data', { authkey: KEYS.set_data, repository_assign_id: assignId, city: MARKS[2] })).code, 0);
       assert.equal((await tel(h.app, 'set_status', { authkey: KEYS.set_status, repository_assign_id: assignId, status_id: 2, notes: MARKS[4] })).code, 0);
+      // Rows rejected for an impossible date: two carry the person's phone (another spelling) or e-mail.
+      const csv = `first_name,mobile,email,birthday\n${MARKS[5]},+972 52 739 4417,,31/02/1990\n${MARKS[6]},054-111-2222,${MARKS[3].toUpperCase()},31/02/1990\n${OTHER},054-333-4444,,31/02/1990\n`;
+      const imported = await h.app.inject({ method: 'POST', url: '/admin/v1/projects/10/import?repository_id=7', headers: { ...adminHeaders, 'content-type': 'text/csv' }, payload: csv });
+      assert.equal(imported.statusCode, 200, imported.body);
+      assert.equal(imported.json().error_count, 3, imported.body);
       if (h.dialect === 'sqlite') {
         // Into the database file, so the scan also proves the file's own pages are wiped, not just the WAL.
         await sql`pragma wal_checkpoint(TRUNCATE)`.execute(h.db.q);
@@ -94,6 +104,17 @@ for (const dialect of dialects()) {
       assert.equal(items.length, 1);
       assert.equal(items[0].actor, 'admin-token');
       assert.equal(JSON.parse(items[0].detail).customer_id, customerId);
+    });
+
+    test('the outbox keeps its rows with ids only; rejects of other people stay', async () => {
+      const rows = await h.db.q.selectFrom('webhook_deliveries').select(['type', 'data']).execute();
+      const about = rows.map((r) => JSON.parse(r.data)).filter((d) => d.customer_id === customerId);
+      assert.ok(about.length >= 4, JSON.stringify(rows));
+      assert.ok(about.filter((d) => d.erased === true).length >= 4);
+      assert.ok(about.every((d) => d.fields === undefined && d.changes === undefined && d.notes === undefined));
+      const rejects = await h.db.q.selectFrom('import_rejects').select('cells').execute();
+      assert.equal(rejects.length, 1);
+      assert.ok(rejects[0]!.cells.includes(OTHER));
     });
 
     test(dialect === 'sqlite' ? 'no value is left in the database file or its WAL' : 'no value is left in any table', async () => {

@@ -205,7 +205,7 @@ export async function lifecycleRoutes(app: FastifyInstance, { db, config, setup 
     async (req, reply) => {
       const id = req.params.customer_id;
       await change(req, async (trx) => {
-        const erased = await eraseCustomer(trx, id);
+        const erased = await eraseCustomer(trx, id, config.defaultCountry);
         if (!erased) throw notFound('customer', id);
         return { result: erased, log: { endpoint: 'admin.customer.erase', project_id: erased.project_id, detail: { customer_id: id, assign_ids: erased.assign_ids } } };
       });

@@ -141,9 +141,9 @@ export function lifecycleCommands(program: Command): void {
     .description("erase a customer (right to be forgotten): values, assigns and history values are removed for good")
     .requiredOption('--customer <id>', 'customer id', idArg)
     .action((o: { customer: number }) =>
-      withDb(async (db) => {
+      withDb(async (db, config) => {
         await change(db, async (trx) => {
-          const erased = await eraseCustomer(trx, o.customer);
+          const erased = await eraseCustomer(trx, o.customer, config.defaultCountry);
           if (!erased) throw new CliError(`customer ${o.customer} does not exist`);
           return { result: erased, log: { endpoint: 'admin.customer.erase', project_id: erased.project_id, detail: { customer_id: o.customer, assign_ids: erased.assign_ids } } };
         });

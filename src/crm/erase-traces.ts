@@ -1,0 +1,107 @@
+// The copies of a person's values that live outside the customer's own rows, scrubbed by an erasure in
+// its transaction (crm/erase.ts):
+// - the webhook outbox (webhook_deliveries.data): customer.created, customer.fields_changed,
+//   call.recorded and assign.status_changed quote values (fields, changes, notes, call_id). Every such
+//   row, whatever its status, keeps only its numeric ids and gains "erased": true. A pending delivery is
+//   still sent, redacted: the receiver learns that something happened and then gets customer.erased,
+//   rather than a gap in the assign's sequence numbers.
+// - import rejects (import_rejects.cells): a rejected row was never linked to a customer, so it is
+//   recognised by what identifies the person: a cell equal to one of the person's phone numbers (in any
+//   spelling, compared normalized) or unique values (e-mail compared case-insensitively). Such rows are
+//   deleted; the import's error_count keeps counting them. A rejected row of a namesake with another
+//   phone number stays: a first name alone does not identify anyone.
+import type { CountryCode } from 'libphonenumber-js';
+import type { Q } from '../db/connect.ts';
+import { normalizePhone } from '../phone.ts';
+
+/** The values that identify a customer, read before its index rows are deleted. */
+export interface Identifiers {
+  phones: Set<string>;
+  uniques: Set<string>;
+}
+
+export async function identifiersOf(trx: Q, customerId: number): Promise<Identifiers> {
+  const phones = await trx.selectFrom('customer_phones').select('phone').where('customer_id', '=', customerId).execute();
+  const uniques = await trx.selectFrom('customer_uniques').select('value').where('customer_id', '=', customerId).execute();
+  return {
+    phones: new Set(phones.map((p) => p.phone)),
+    uniques: new Set(uniques.map((u) => u.value.toLowerCase())),
+  };
+}
+
+/** Redacts every outbox row about the customer to its ids. Returns how many rows were rewritten. */
+export async function scrubDeliveries(trx: Q, customerId: number): Promise<number> {
+  // A LIKE narrows the scan to rows that mention the id (data is our own JSON.stringify output, so the
+  // spelling is exact); the parse below drops false hits such as customer 12 for 123.
+  const rows = await trx
+    .selectFrom('webhook_deliveries')
+    .select(['id', 'data'])
+    .where('data', 'like', `%"customer_id":${customerId}%`)
+    .execute();
+  let rewritten = 0;
+  for (const row of rows) {
+    const data = JSON.parse(row.data) as Record<string, unknown>;
+    if (data.customer_id !== customerId || data.erased === true) continue;
+    await trx.updateTable('webhook_deliveries').set({ data: JSON.stringify(idsOnly(data)) }).where('id', '=', row.id).execute();
+    rewritten++;
+  }
+  return rewritten;
+}
+
+/** Keeps the numeric members (ids, status ids, sequence) and the event's source; drops every value. */
+function idsOnly(data: Record<string, unknown>): Record<string, unknown> {
+  const kept: Record<string, unknown> = Object.create(null);
+  for (const [k, v] of Object.entries(data)) {
+    if (typeof v === 'number' || v === null || (Array.isArray(v) && v.every((x) => typeof x === 'number'))) kept[k] = v;
+  }
+  if (typeof data.source === 'string') kept.source = data.source;
+  kept.erased = true;
+  return kept;
+}
+
+/** Deletes the project's import rejects that carry one of the person's identifiers. Returns how many. */
+export async function scrubRejects(trx: Q, projectId: number, ids: Identifiers, country: CountryCode): Promise<number> {
+  if (ids.phones.size === 0 && ids.uniques.size === 0) return 0;
+  const rows = await trx
+    .selectFrom('import_rejects')
+    .innerJoin('imports', 'imports.id', 'import_rejects.import_id')
+    .select(['import_rejects.id as id', 'import_rejects.cells as cells'])
+    .where('imports.project_id', '=', projectId)
+    .execute();
+  const doomed = rows.filter((r) => cellsOf(r.cells).some((cell) => identifies(cell, ids, country))).map((r) => r.id);
+  for (let i = 0; i < doomed.length; i += 500) {
+    await trx.deleteFrom('import_rejects').where('id', 'in', doomed.slice(i, i + 500)).execute();
+  }
+  return doomed.length;
+}
+
+function cellsOf(json: string): string[] {
+  try {
+    const parsed: unknown = JSON.parse(json);
+    if (!Array.isArray(parsed)) return [];
+    // NDJSON rejects are one cell holding the line: its string values count as cells too.
+    return parsed.flatMap((c) => (typeof c === 'string' ? [c, ...ndjsonValues(c)] : []));
+  } catch {
+    return [];
+  }
+}
+
+function ndjsonValues(line: string): string[] {
+  if (!line.trimStart().startsWith('{')) return [];
+  try {
+    const obj: unknown = JSON.parse(line);
+    return obj && typeof obj === 'object' ? Object.values(obj).filter((v): v is string => typeof v === 'string') : [];
+  } catch {
+    // Not valid JSON (that may be why it was rejected): look at its quoted strings.
+    return [...line.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]!);
+  }
+}
+
+function identifies(cell: string, ids: Identifiers, country: CountryCode): boolean {
+  const value = cell.trim();
+  if (value === '') return false;
+  if (ids.uniques.has(value.toLowerCase())) return true;
+  if (ids.phones.size === 0 || !/\d{5}/.test(value.replace(/\D/g, ''))) return false;
+  const normalized = normalizePhone(value, country);
+  return ids.phones.has(normalized);
+}
