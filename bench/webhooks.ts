@@ -3,7 +3,7 @@
 //    (a child process, SQLite, durable), the receiver answering 204 in this process.
 // 2. Delivery throughput: a backlog of outbox rows delivered to the local receiver, events/s.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,6 +64,12 @@ async function main() {
     await api('POST', '/projects/1/import?repository_id=1', csv, 'text/csv');
     const hook = await api('POST', '/webhooks', { url: rxUrl, events: ['assign.status_changed', 'call.recorded'] });
 
+    // CPU seconds a process has used (Linux /proc: utime + stime, in clock ticks of 1/100 s).
+    const cpu = (pid: number | undefined) => {
+      if (pid === undefined) return 0;
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / 100;
+    };
     let n = 0;
     const load = async () => {
       const result = await autocannon({
@@ -79,16 +85,24 @@ async function main() {
           },
         ],
       });
-      return result.requests.average;
+      return result;
     };
-    const rows: { phase: string; rps: number }[] = [];
+    // Per phase: throughput, and the CPU the API process spent per set_status (what the outbox adds to
+    // the request path) and the separate sender's CPU per set_status (BENCH_SEPARATE_SENDER=1).
+    await load(); // warm-up: the first seconds of a fresh process are slower (JIT, caches)
+    const rows: { phase: string; rps: number; apiUs: number; senderUs: number }[] = [];
     for (const enabled of [false, true, false, true]) {
       await api('PATCH', `/webhooks/${hook.id}`, { disabled: !enabled });
-      rows.push({ phase: enabled ? 'with webhook' : 'without', rps: await load() });
+      const [api0, snd0] = [cpu(server.pid), cpu(sender?.pid)];
+      const result = await load();
+      const done = result.requests.total;
+      rows.push({ phase: enabled ? 'with webhook' : 'without', rps: result.requests.average, apiUs: ((cpu(server.pid) - api0) / done) * 1e6, senderUs: ((cpu(sender?.pid) - snd0) / done) * 1e6 });
     }
-    const avg = (p: string) => rows.filter((r) => r.phase === p).reduce((a, r) => a + r.rps, 0) / 2;
-    console.log(rows.map((r) => `${r.phase}: ${r.rps.toFixed(0)} set_status/s`).join('\n'));
-    console.log(`set_status/s without ${avg('without').toFixed(0)}, with ${avg('with webhook').toFixed(0)} (${((avg('with webhook') / avg('without') - 1) * 100).toFixed(1)}%)`);
+    const avg = (p: string, k: 'rps' | 'apiUs' | 'senderUs') => rows.filter((r) => r.phase === p).reduce((a, r) => a + r[k], 0) / 2;
+    const pct = (k: 'rps' | 'apiUs') => `${((avg('with webhook', k) / avg('without', k) - 1) * 100).toFixed(1)}%`;
+    console.log(rows.map((r) => `${r.phase}: ${r.rps.toFixed(0)} set_status/s, API process ${r.apiUs.toFixed(0)} µs CPU/set_status${SEPARATE ? `, sender process ${r.senderUs.toFixed(0)} µs` : ''}`).join('\n'));
+    console.log(`set_status/s without ${avg('without', 'rps').toFixed(0)}, with ${avg('with webhook', 'rps').toFixed(0)} (${pct('rps')})`);
+    console.log(`API process CPU per set_status without ${avg('without', 'apiUs').toFixed(0)} µs, with ${avg('with webhook', 'apiUs').toFixed(0)} µs (${pct('apiUs')})${SEPARATE ? `; sender process ${avg('with webhook', 'senderUs').toFixed(0)} µs per set_status` : ''}`);
 
     // Delivery throughput: let the load's events drain, then queue a backlog and time its delivery.
     const db = new SqliteDatabase(file);

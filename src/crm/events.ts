@@ -28,43 +28,30 @@ export interface DomainEvent {
   at?: number;
 }
 
-/** Up to this many events go in one INSERT … SELECT … UNION ALL; more are read-then-inserted. */
-const UNION_MAX = 4;
+/** Up to this many events are fanned out by one INSERT … SELECT each; more are read-then-inserted. */
+const FEW = 4;
 
 /** Writes the events' deliveries for every enabled webhook subscribed to their type and project. */
 export async function emitEvents(trx: Q, events: DomainEvent[]): Promise<void> {
   if (events.length === 0) return;
+  // Most servers have no webhook. A one-row probe of the (tiny) webhooks table, in the same transaction
+  // so it is as exact as the fan-out itself, is far cheaper than compiling and running the fan-out: it
+  // was 18 % of a set_status's CPU in the 1M benchmark's profile with no webhook configured.
+  if (!(await trx.selectFrom('webhooks').select('id').where('disabled', '=', 0).limit(1).executeTakeFirst())) return;
   const now = Date.now();
-  if (events.length <= UNION_MAX) {
-    // Every value is cast: in INSERT … SELECT PostgreSQL does not type bare parameters from the target.
-    const selects = events.map((e) => {
-      const at = e.at ?? now;
-      return trx
-        .selectFrom('webhooks')
-        .select([
-          'id as webhook_id',
-          sql<string>`cast(${randomUUID()} as text)`.as('event_id'),
-          sql<string>`cast(${e.type} as text)`.as('type'),
-          sql<number>`cast(${e.project_id} as bigint)`.as('project_id'),
-          sql<string>`cast(${JSON.stringify(e.data)} as text)`.as('data'),
-          sql<number>`cast(${at} as bigint)`.as('at'),
-          sql<string>`cast('pending' as text)`.as('status'),
-          sql<number>`0`.as('attempts'),
-          sql<number>`cast(${now} as bigint)`.as('next_attempt_at'),
-          sql<number>`cast(${now} as bigint)`.as('pending_since'),
-          sql<number>`cast(${now} as bigint)`.as('created_at'),
-        ])
-        .where('disabled', '=', 0)
-        .where('events', 'like', `%,${e.type},%`)
-        .where((eb) => eb.or([eb('project_ids', 'is', null), eb('project_ids', 'like', `%,${e.project_id},%`)]));
-    });
-    let query = selects[0]!;
-    for (const s of selects.slice(1)) query = query.unionAll(s);
-    await trx
-      .insertInto('webhook_deliveries')
-      .columns(['webhook_id', 'event_id', 'type', 'project_id', 'data', 'at', 'status', 'attempts', 'next_attempt_at', 'pending_since', 'created_at'])
-      .expression(query)
-      .execute();
+  if (events.length <= FEW) {
+    // One fixed SQL text per event (a raw statement: SQLite's statement cache reuses it, and it skips the
+    // query builder, which cost more than the insert). Every value is cast: in INSERT … SELECT
+    // PostgreSQL does not type bare parameters from the target.
+    for (const e of events) {
+      await sql`insert into webhook_deliveries
+          (webhook_id, event_id, type, project_id, data, at, status, attempts, next_attempt_at, pending_since, created_at)
+        select id, cast(${randomUUID()} as text), cast(${e.type} as text), cast(${e.project_id} as bigint),
+          cast(${JSON.stringify(e.data)} as text), cast(${e.at ?? now} as bigint), 'pending', 0,
+          cast(${now} as bigint), cast(${now} as bigint), cast(${now} as bigint)
+        from webhooks
+        where disabled = 0 and events like ${`%,${e.type},%`} and (project_ids is null or project_ids like ${`%,${e.project_id},%`})`.execute(trx);
+    }
     return;
   }
   // Many events at once (an import batch): read the subscriptions once, insert the rows in chunks.
