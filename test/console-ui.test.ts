@@ -135,10 +135,15 @@ describe('console in Chromium (sqlite)', { skip }, () => {
       await page.getByRole('alert').getByText(he ? 'נציגים מאתרים' : 'Agents find customers').waitFor();
       await page.goto(`${origin}/app/search?q=${encodeURIComponent('052 111 2222')}`);
       await page.locator('table.list tbody tr').nth(1).waitFor();
+      // Phones in national format (console.md), not the index's E.164 (+972521112222).
+      const shown = await page.locator('table.list tbody tr').first().locator('.phone').allInnerTexts();
+      assert.ok(shown.includes('052-111-2222'), JSON.stringify(shown));
+      assert.ok(!shown.some((p) => p.startsWith('+972')), JSON.stringify(shown));
       await checkA11y(page, 'search');
       await shot(page, `${lang}-search`);
       await page.goto(`${origin}/app/pop?phone=0521112222&project_id=10`);
       await page.getByRole('link', { name: 'Batya Levi' }).waitFor();
+      assert.ok((await page.locator('#pop-title').innerText()).includes('052-111-2222'));
       await checkA11y(page, 'pop chooser');
       await shot(page, `${lang}-pop-chooser`);
       await page.getByRole('link', { name: 'Batya Levi' }).click();

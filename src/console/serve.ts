@@ -54,7 +54,7 @@ export async function consoleRoutes(app: FastifyInstance, { config, dir = consol
       if (page !== undefined) return page;
       const file = `${dir}index.html`;
       if (!existsSync(file)) return undefined;
-      page = readFileSync(file, 'utf8').replaceAll('%BASE%', escapeAttr(base)).replaceAll('%TZ%', escapeAttr(config.timezone));
+      page = readFileSync(file, 'utf8').replaceAll('%BASE%', escapeAttr(base)).replaceAll('%TZ%', escapeAttr(config.timezone)).replaceAll('%COUNTRY%', escapeAttr(config.defaultCountry));
       return page;
     };
     const serveIndex = async (_request: unknown, reply: import('fastify').FastifyReply) => {

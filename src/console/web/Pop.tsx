@@ -5,6 +5,7 @@ import { api, ApiError, type Customer } from './api.ts';
 import { useT } from './i18n.ts';
 import { APP, navigate } from './router.ts';
 import { CustomerList } from './Search.tsx';
+import { formatPhone } from './format.ts';
 
 export function Pop({ params }: { params: URLSearchParams }) {
   const { t } = useT();
@@ -39,7 +40,7 @@ export function Pop({ params }: { params: URLSearchParams }) {
   return (
     <section aria-labelledby="pop-title">
       <h1 id="pop-title">
-        {t.popTitle}: <bdi dir="ltr">{phone}</bdi>
+        {t.popTitle}: <bdi dir="ltr">{formatPhone(phone)}</bdi>
       </h1>
       {error && (
         <p className="error" role="alert">

@@ -2,7 +2,7 @@
 // from a screen pop that found no one) it offers a new-customer form holding the number.
 import { useEffect, useState } from 'react';
 import { api, ApiError, type Customer, type Field } from './api.ts';
-import { customerName } from './format.ts';
+import { customerName, formatPhone } from './format.ts';
 import { useT } from './i18n.ts';
 import { APP, navigate, onLinkClick } from './router.ts';
 import { FieldInput } from './FieldInput.tsx';
@@ -110,7 +110,7 @@ export function CustomerList({ items }: { items: Found[] }) {
             <td>
               {(c.phones ?? []).map((p) => (
                 <span key={p} className="phone">
-                  <bdi dir="ltr">{p}</bdi>
+                  <bdi dir="ltr">{formatPhone(p)}</bdi>
                 </span>
               ))}
             </td>

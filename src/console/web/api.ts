@@ -7,6 +7,8 @@ const meta = (name: string) => document.querySelector<HTMLMetaElement>(`meta[nam
 export const BASE = meta('crm-base');
 /** CRM_TIMEZONE: every date and time is shown in it. */
 export const TIMEZONE = meta('crm-timezone') || undefined;
+/** CRM_DEFAULT_COUNTRY: phones of this country are shown in national format. */
+export const COUNTRY = meta('crm-country') || 'IL';
 
 export class ApiError extends Error {
   constructor(
