@@ -8,6 +8,8 @@ import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { EXPORT_TYPES, exportCsv, exportXlsx } from '../crm/export.ts';
 import { importCustomers, type ImportFormat } from '../crm/import.ts';
 import { charsetOf } from '../crm/import-decode.ts';
+import { MAX_PREVIEW_ROWS, PREVIEW_ROWS, previewImport } from '../crm/import-preview.ts';
+import { DELIMITERS } from '../crm/import-rows.ts';
 import { getImport, rejectsCsv, undoImport } from '../crm/import-records.ts';
 import { AppError } from '../errors.ts';
 import type { AdminDeps } from './index.ts';
@@ -28,6 +30,26 @@ const ImportQuery = Type.Object({
   on_duplicate: Type.Optional(Type.Union([Type.Literal('skip'), Type.Literal('update')], { default: 'skip' })),
   unknown_columns: Type.Optional(Type.Union([Type.Literal('refuse'), Type.Literal('ignore')], { default: 'refuse', description: 'ignore: columns that match no field are left out instead of refusing the file' })),
   sheet: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'XLSX: the sheet by name or 1-based position (default the first)' })),
+  delimiter: Type.Optional(Type.Union([Type.Literal('comma'), Type.Literal('semicolon'), Type.Literal('tab')], { description: 'CSV: the delimiter (default: detected from the header line)' })),
+  date_order: Type.Optional(Type.Union([Type.Literal('DMY'), Type.Literal('MDY'), Type.Literal('YMD')], { description: 'How dates other than YYYY-MM-DD are read (default CRM_DATE_ORDER)' })),
+  columns: Type.Optional(
+    Type.String({
+      maxLength: 100_000,
+      description:
+        'A JSON object: header cell → a field display_name, id, repository_assign_id or status_id, or "" to leave the column out. ' +
+        'Header cells not named keep the automatic match (display_name or label); a name that is not a header cell of the file refuses the file.',
+    }),
+  ),
+  dry_run: Type.Optional(
+    Type.Boolean({
+      default: false,
+      description:
+        'true: a preview of the first preview_rows rows through the same readers and row rules, with nothing written (no customer, no import record). ' +
+        'Answers the detected and used encoding, delimiter and date order, the header, its mapping, and each cell\'s error. ' +
+        'Duplicates against the database (id, phone, unique values) are not checked in a preview.',
+    }),
+  ),
+  preview_rows: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PREVIEW_ROWS, default: PREVIEW_ROWS, description: 'dry_run: how many rows to read' })),
 });
 const ExportQuery = Type.Object({
   repository_id: S.Id,
@@ -43,6 +65,24 @@ const ImportSummary = Type.Object({
   error_count: Type.Integer(),
   encoding: Type.Union([Type.String(), Type.Null()]),
   ignored_columns: Type.Array(Type.String()),
+});
+const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
+const ImportPreview = Type.Object({
+  dry_run: Type.Literal(true),
+  format: Type.String(),
+  encoding: Type.Object({ detected: Nullable(Type.String()), used: Nullable(Type.String()) }),
+  delimiter: Type.Object({ detected: Nullable(Type.String()), used: Nullable(Type.String()) }, { description: 'comma, semicolon or tab; null for XLSX and NDJSON' }),
+  date_order: Type.Object({ default: Type.String(), used: Type.String() }),
+  header: Type.Array(Type.String()),
+  mapping: Type.Array(Nullable(Type.String()), { description: 'per header cell: the field display_name (or id column) it feeds, or null' }),
+  header_error: Nullable(Type.String()),
+  rows: Type.Array(
+    Type.Object({
+      line: Type.Integer(),
+      cells: Type.Array(Type.Object({ value: Type.String(), error: Nullable(Type.String()) })),
+      error: Nullable(Type.String({ description: "a problem of the row rather than of one cell (a required field missing, a wrong cell count)" })),
+    }),
+  ),
 });
 const ImportRecord = Type.Object({
   id: Type.Integer(),
@@ -64,6 +104,15 @@ const ImportRecord = Type.Object({
   error_count: Type.Integer(),
 });
 const UndoResult = Type.Object({ removed: Type.Integer(), kept: Type.Integer(), assigns_removed: Type.Integer() });
+
+/** A query parameter holding JSON; its shape is checked where it is used (a 400 naming it either way). */
+function jsonParam(name: string, raw: string): Record<string, string> {
+  try {
+    return JSON.parse(raw) as Record<string, string>;
+  } catch {
+    throw new AppError('invalid_input', `${name}: not valid JSON`);
+  }
+}
 
 /** Who runs an import: the signed-in user when sessions exist (console branch), else the admin token. */
 function whoOf(req: FastifyRequest): string {
@@ -91,7 +140,7 @@ export async function importRoutes(app: FastifyInstance, { db, config }: AdminDe
           'else CRM_LEGACY_CHARSET. The delimiter (comma, semicolon, tab) is detected. Every rejected row is kept: GET /imports/{import_id}/rejects.',
         params: S.ProjectParams,
         querystring: ImportQuery,
-        response: { 200: ImportSummary, ...S.errorResponses(400, 404, 413, 415, 422) },
+        response: { 200: Type.Union([ImportSummary, ImportPreview]), ...S.errorResponses(400, 404, 413, 415, 422) },
       },
     },
     async (req, reply) => {
@@ -106,21 +155,26 @@ export async function importRoutes(app: FastifyInstance, { db, config }: AdminDe
         reply.header('connection', 'close');
         throw new AppError('body_too_large', `the import is larger than ${config.importLimit} bytes (CRM_IMPORT_LIMIT)`);
       }
+      const q = req.query;
+      const opts = {
+        projectId: req.params.project_id,
+        repositoryId: q.repository_id,
+        onDuplicate: q.on_duplicate ?? 'skip',
+        unknownColumns: q.unknown_columns ?? 'refuse',
+        sheet: q.sheet,
+        format,
+        country: config.defaultCountry,
+        dateOrder: q.date_order ?? config.dateOrder,
+        charset: format === 'xlsx' ? undefined : charsetOf(contentType),
+        legacyCharset: config.legacyCharset,
+        delimiter: q.delimiter === undefined ? undefined : DELIMITERS[q.delimiter],
+        columns: q.columns === undefined ? undefined : jsonParam('columns', q.columns),
+        who: whoOf(req),
+        maxBytes: config.importLimit,
+      } as const;
       try {
-        return await importCustomers(db, req.body, {
-          projectId: req.params.project_id,
-          repositoryId: req.query.repository_id,
-          onDuplicate: req.query.on_duplicate ?? 'skip',
-          unknownColumns: req.query.unknown_columns ?? 'refuse',
-          sheet: req.query.sheet,
-          format,
-          country: config.defaultCountry,
-          dateOrder: config.dateOrder,
-          charset: format === 'xlsx' ? undefined : charsetOf(contentType),
-          legacyCharset: config.legacyCharset,
-          who: whoOf(req),
-          maxBytes: config.importLimit,
-        });
+        if (q.dry_run === true) return await previewImport(db, req.body, { ...opts, rows: q.preview_rows, defaultDateOrder: config.dateOrder });
+        return await importCustomers(db, req.body, opts);
       } finally {
         // Stopped before the end of the body (a fatal line, the limit, a failure): the rest is not worth
         // reading, so the connection closes after the answer.

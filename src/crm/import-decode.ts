@@ -59,6 +59,14 @@ export async function* decodeChunks(chunks: AsyncIterable<Buffer>, opts: DecodeO
   if (rest) yield rest;
 }
 
+/**
+ * The charset detection would choose for these first bytes, also when a charset was declared (the import
+ * wizard shows both). All ASCII so far: utf-8 (the same text in every candidate).
+ */
+export function detectCharset(head: Buffer, legacyCharset: string): string {
+  return (byBom(head) ?? (hasHighByte(head) ? sniff(head, legacyCharset) : new TextDecoder('utf-8'))).encoding;
+}
+
 function byBom(b: Buffer): TextDecoder | undefined {
   if (b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) return new TextDecoder('utf-8');
   if (b[0] === 0xff && b[1] === 0xfe) return new TextDecoder('utf-16le');

@@ -13,6 +13,8 @@ export interface Reject {
   line: number;
   message: string;
   cells: string[];
+  /** The reason by column (display_name or id column) when the rule knows it; not stored. */
+  details?: Record<string, string>;
 }
 
 export interface CreatedItem {

@@ -25,6 +25,8 @@ export interface ReadOptions {
   legacyCharset: string;
   /** XLSX: the sheet by name or 1-based position; default the first. */
   sheet?: string;
+  /** CSV: the delimiter chosen by the caller; undefined: detected from the header line. */
+  delimiter?: string;
   /** What was read about the file: its header, encoding, delimiter, ignored columns. */
   file: FileFacts;
 }
@@ -32,7 +34,10 @@ export interface ReadOptions {
 export interface FileFacts {
   header?: string[];
   encoding?: string;
+  /** The delimiter used (chosen, else detected). */
   delimiter?: string;
+  /** The delimiter the header line suggests, also when another was chosen (the import wizard shows both). */
+  detectedDelimiter?: string;
   ignored?: string[];
 }
 

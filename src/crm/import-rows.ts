@@ -57,6 +57,16 @@ export function undecodable(header: string[], cells: string[]): string | undefin
   return i === -1 ? undefined : (header[i] ?? `column ${i + 1}`);
 }
 
+/** The delimiters a CSV can have, by the names the admin API uses for them (query `delimiter`). */
+export const DELIMITERS = { comma: ',', semicolon: ';', tab: '\t' } as const;
+export type DelimiterName = keyof typeof DELIMITERS;
+
+/** A delimiter character → its name (null for none, e.g. an XLSX file). */
+export function delimiterName(d: string | undefined): DelimiterName | null {
+  const hit = Object.entries(DELIMITERS).find(([, c]) => c === d);
+  return hit ? (hit[0] as DelimiterName) : null;
+}
+
 /** The most frequent of comma, semicolon and tab outside quotes in the header line; comma when none. */
 export function detectDelimiter(line: string): string {
   const counts = new Map<string, number>([[',', 0], [';', 0], ['\t', 0]]);
@@ -98,9 +108,10 @@ async function* csvRows(chunks: AsyncIterable<Buffer>, opts: ReadOptions): Async
   const file = opts.file;
   const decoded = decodeChunks(chunks, { charset: opts.charset, legacyCharset: opts.legacyCharset }, file);
   // The parser is made once the header line is known (its delimiter); chunks wait in the generator.
-  const text = withFirstLine(decoded, (line) => (file.delimiter = detectDelimiter(line)));
+  const text = withFirstLine(decoded, (line) => (file.detectedDelimiter = detectDelimiter(line)));
   const first = await text.next();
-  const delimiter = file.delimiter ?? ',';
+  const delimiter = opts.delimiter ?? file.detectedDelimiter ?? ',';
+  file.delimiter = delimiter;
   async function* replay() {
     if (!first.done) yield first.value;
     yield* text;

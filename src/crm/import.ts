@@ -17,9 +17,9 @@ import { validateAll } from './customers.ts';
 import { emitEvents } from './events.ts';
 import { listFields, uniqueKey, type Field } from './fields.ts';
 import { dateOrderOf, type DateOrder } from './dates.ts';
-import { columnResolver, type UnknownColumns } from './import-columns.ts';
+import { columnChoices, columnResolver, type UnknownColumns } from './import-columns.ts';
 import { decoderFor } from './import-decode.ts';
-import { countedChunks, readRows, type ByteCount, type FileFacts, type ImportFormat, type RawRow } from './import-rows.ts';
+import { countedChunks, readRows, type ByteCount, type FileFacts, type ImportFormat, type RawRow, type ReadOptions } from './import-rows.ts';
 import { finishImport, saveRejects, startImport, type Reject } from './import-records.ts';
 import { writeBatchOnce, type BatchContext, type PreparedRow } from './import-batch.ts';
 import { ownerKey } from './import-owners.ts';
@@ -50,6 +50,10 @@ export interface ImportOptions {
   sheet?: string;
   /** refuse (default): an unknown column refuses the file; ignore: it is left out. */
   unknownColumns?: UnknownColumns;
+  /** CSV: the delimiter character (, ; or tab); undefined: detected from the header line. */
+  delimiter?: string;
+  /** Header cell → a field's display_name, an id column, or "" (left out); other cells match automatically. */
+  columns?: Record<string, string>;
   /** Bytes accepted before the import is refused with 413 (CRM_IMPORT_LIMIT). */
   maxBytes?: number;
   /** Rows per transaction (default 1000). */
@@ -101,13 +105,18 @@ export function importableFields(fields: Field[]): Field[] {
   return fields.filter((f) => (f as Field & { archived?: boolean }).archived !== true);
 }
 
-export async function importCustomers(db: Db, source: Readable | AsyncIterable<Buffer | string>, opts: ImportOptions): Promise<ImportSummary> {
-  await checkImportTarget(db.q, opts.projectId, opts.repositoryId);
+/**
+ * What an import and its preview (import-preview.ts) do before the first row: the target checked, the
+ * project's setup read once (per-row work stays small), the caller's choices checked (400s, before
+ * anything is written), and the readers' options.
+ */
+export async function prepareImport(q: Q, opts: ImportOptions, file: FileFacts): Promise<{ ctx: BatchContext; read: ReadOptions }> {
+  await checkImportTarget(q, opts.projectId, opts.repositoryId);
   if (opts.charset !== undefined) decoderFor(opts.charset);
-  // The project's setup is read once per import: per-row work stays small.
-  const fields = importableFields(await listFields(db.q, opts.projectId));
+  const fields = importableFields(await listFields(q, opts.projectId));
+  const choices = opts.columns === undefined ? undefined : columnChoices(opts.columns, fields, ID_COLUMNS);
   // An archived status cannot be set (admin-api.md): an import naming one is an unknown status.
-  const statuses = await db.q.selectFrom('statuses').select('id').where('project_id', '=', opts.projectId).where('archived_at', 'is', null).execute();
+  const statuses = await q.selectFrom('statuses').select('id').where('project_id', '=', opts.projectId).where('archived_at', 'is', null).execute();
   const ctx: BatchContext = {
     projectId: opts.projectId,
     repositoryId: opts.repositoryId,
@@ -122,7 +131,20 @@ export async function importCustomers(db: Db, source: Readable | AsyncIterable<B
     known: new Set<string>([...ID_COLUMNS, ...fields.map((f) => f.display_name)]),
     importId: 0,
   };
+  const read: ReadOptions = {
+    columns: columnResolver(fields, ID_COLUMNS, opts.unknownColumns ?? 'refuse', choices),
+    charset: opts.charset,
+    legacyCharset: opts.legacyCharset ?? 'windows-1255',
+    sheet: opts.sheet,
+    delimiter: opts.delimiter,
+    file,
+  };
+  return { ctx, read };
+}
+
+export async function importCustomers(db: Db, source: Readable | AsyncIterable<Buffer | string>, opts: ImportOptions): Promise<ImportSummary> {
   const file: FileFacts = {};
+  const { ctx, read: readOpts } = await prepareImport(db.q, opts, file);
   const importId = await startImport(db, { ...opts, who: opts.who ?? 'unknown', onDuplicate: opts.onDuplicate ?? 'skip' });
   ctx.importId = importId;
 
@@ -152,13 +174,6 @@ export async function importCustomers(db: Db, source: Readable | AsyncIterable<B
     opts.onProgress?.({ rows: rowsRead, bytes: count.bytes });
   };
 
-  const readOpts = {
-    columns: columnResolver(fields, ID_COLUMNS, opts.unknownColumns ?? 'refuse'),
-    charset: opts.charset,
-    legacyCharset: opts.legacyCharset ?? 'windows-1255',
-    sheet: opts.sheet,
-    file,
-  };
   try {
     for await (const row of readRows(opts.format, countedChunks(source, count, opts.maxBytes), readOpts)) {
       if ('error' in row) {
@@ -213,35 +228,38 @@ function positiveId(name: string, raw: string): number | string {
   return parseId(raw.trim()) ?? `${name} must be a positive whole number (at most 9007199254740991)`;
 }
 
-function prepareRow(row: RawRow, ctx: BatchContext): PreparedRow | Reject {
+/** One row checked and made ready to write (no database read): the import's and the preview's row rule. */
+export function prepareRow(row: RawRow, ctx: BatchContext): PreparedRow | Reject {
   const { id: rawId, repository_assign_id: rawAssign, status_id: rawStatus, ...values } = row.values;
   // NDJSON keys are not matched by a header: unknown_columns=ignore leaves them out here.
   if (ctx.ignoreUnknown) for (const k of Object.keys(values)) if (!ctx.known.has(k)) delete values[k];
   const out: PreparedRow = { line: row.line, cells: row.cells, changes: [], missing: [], phones: [], uniques: [] };
-  const fail = (message: string): Reject => ({ line: row.line, message, cells: row.cells });
+  // details: the reason by column (display_name or id column), so the preview can mark the cell.
+  const fail = (message: string, details?: Record<string, string>): Reject => ({ line: row.line, message, cells: row.cells, details });
   if (rawId !== undefined) {
     const id = positiveId('id', rawId);
-    if (typeof id === 'string') return fail(id);
+    if (typeof id === 'string') return fail(id, { id });
     out.id = id;
   }
   if (rawAssign !== undefined) {
     const id = positiveId('repository_assign_id', rawAssign);
-    if (typeof id === 'string') return fail(id);
+    if (typeof id === 'string') return fail(id, { repository_assign_id: id });
     out.assignId = id;
   }
   if (rawStatus !== undefined) {
     if (rawStatus.trim() === '0') out.statusId = null;
     else {
       const id = positiveId('status_id', rawStatus);
-      if (typeof id === 'string') return fail(id);
-      if (!ctx.statusIds.has(id)) return fail(`status_id ${id} is not a status of project ${ctx.projectId}`);
+      if (typeof id === 'string') return fail(id, { status_id: id });
+      const why = `status_id ${id} is not a status of project ${ctx.projectId}`;
+      if (!ctx.statusIds.has(id)) return fail(why, { status_id: why });
       out.statusId = id;
     }
   }
   try {
     out.changes = validateAll(ctx.fields, values, false, ctx.rules);
   } catch (err) {
-    if (err instanceof AppError) return fail(err.message);
+    if (err instanceof AppError) return fail(err.message, err.details as Record<string, string> | undefined);
     throw err;
   }
   for (const f of ctx.fields) if (f.required && !Object.hasOwn(values, f.display_name)) out.missing.push(f.display_name);

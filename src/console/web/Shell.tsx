@@ -2,6 +2,7 @@
 import { BASE, type User } from './api.ts';
 import { useT, type Lang } from './i18n.ts';
 import { APP, onLinkClick } from './router.ts';
+import { importText } from './ImportWizard.tsx';
 
 export function Shell({ user, setLang, signOut, children }: { user: User; setLang: (l: Lang) => void; signOut: () => void; children: React.ReactNode }) {
   const { t, lang } = useT();
@@ -30,6 +31,13 @@ export function Shell({ user, setLang, signOut, children }: { user: User; setLan
                   </a>
                 </li>
               ))}
+            {user.role !== 'agent' && (
+              <li>
+                <a href={`${APP}/import`} onClick={onLinkClick}>
+                  {importText(lang).nav}
+                </a>
+              </li>
+            )}
             {user.role === 'admin' &&
               ([['setup', t.setup], ['users', t.users], ['keys', t.keys], ['audit', t.audit]] as const).map(([path, label]) => (
                 <li key={path}>

@@ -26,6 +26,11 @@ export function setCsrfToken(token: string | undefined) {
   csrfToken = token;
 }
 
+/** The header an unsafe request carries besides the cookie (for requests not made by api(), e.g. an upload). */
+export function csrfHeaders(): Record<string, string> {
+  return csrfToken ? { 'x-csrf-token': csrfToken } : {};
+}
+
 /** Called when the server no longer knows the session (401): the app sends the user to sign in. */
 let onSignedOut: () => void = () => {};
 export function whenSignedOut(f: () => void) {

@@ -14,6 +14,7 @@ import { Lists } from './Lists.tsx';
 import { Setup } from './Setup.tsx';
 import { Users, Keys } from './People.tsx';
 import { Audit } from './Audit.tsx';
+import { ImportWizard } from './ImportWizard.tsx';
 import './styles.css';
 
 type Session = { state: 'loading' } | { state: 'out' } | { state: 'in'; user: User };
@@ -78,6 +79,7 @@ function App() {
       path === '/users' ? <Users /> :
       path === '/keys' ? <Keys /> :
       path === '/audit' ? <Audit params={loc.searchParams} /> :
+      path === '/import' && user.role !== 'agent' ? <ImportWizard /> :
       path === '/' ? <Search key={loc.search} params={loc.searchParams} home /> :
       <p role="alert">{ctx.t.notFound}</p>;
     screen = (
