@@ -2,7 +2,7 @@
 // downloaded browser build). .ci/run installs the package; where no browser exists the browser tests
 // skip with one line saying so (see browserOrSkip).
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
@@ -49,4 +49,13 @@ export async function checkA11y(page: Page, screen: string) {
     return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
   });
   assert.deepEqual(violations, [], `axe on ${screen}`);
+}
+
+const SHOTS = process.env.CONSOLE_SCREENSHOTS === '1' ? fileURLToPath(new URL('../docs/console/', import.meta.url)) : undefined;
+
+/** CONSOLE_SCREENSHOTS=1: writes docs/console/NAME.png (the screenshots the docs link); else nothing. */
+export async function shot(page: Page, name: string): Promise<void> {
+  if (!SHOTS) return;
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });
 }

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { buildConsole } from '../scripts/build-console.mjs';
-import { browserSkipReason, checkA11y, launchBrowser } from './browser.ts';
+import { browserSkipReason, checkA11y, launchBrowser, shot } from './browser.ts';
 import { admin, seedProject, setup, tel, KEYS, type Harness } from './helpers.ts';
 
 const PASSWORD = 'correct horse battery';
@@ -59,6 +59,7 @@ describe('admin screens in Chromium (sqlite)', { skip }, () => {
       const listed = (await admin(h.app, 'GET', '/projects/10/statuses')).items.map((s: { id: number }) => s.id);
       assert.ok(!listed.includes(row.id), 'an archived status is not listed');
       await checkA11y(page, `${lang} setup`);
+      await shot(page, `${lang}-setup`);
 
       // An agent through the users form.
       await page.goto(`${origin}/app/users`);

@@ -5,15 +5,12 @@
 // CONSOLE_SCREENSHOTS=1 also writes docs/console/*-dashboard.png and *-lists.png.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { buildConsole } from '../scripts/build-console.mjs';
-import { browserSkipReason, checkA11y, launchBrowser } from './browser.ts';
+import { browserSkipReason, checkA11y, launchBrowser, shot } from './browser.ts';
 import { admin, KEYS, seedProject, setup, tel, type Harness } from './helpers.ts';
 
 const PASSWORD = 'correct horse battery';
-const SHOTS = process.env.CONSOLE_SCREENSHOTS === '1' ? fileURLToPath(new URL('../docs/console/', import.meta.url)) : undefined;
 
 const skip = browserSkipReason();
 if (skip) console.log(`# console-dashboard: ${skip}`);
@@ -74,10 +71,7 @@ describe('supervisor screens in Chromium (sqlite)', { skip }, () => {
       const noStatus = Number((await h.db.q.selectFrom('assigns').select((eb) => eb.fn.countAll<number>().as('n')).where('repository_id', '=', 7).where('status_id', 'is', null).executeTakeFirstOrThrow()).n);
       assert.match((await leads.textContent()) ?? '', new RegExp(`\\b${noStatus}\\b`));
       await checkA11y(page, `${lang} dashboard`);
-      if (SHOTS) {
-        mkdirSync(SHOTS, { recursive: true });
-        await page.screenshot({ path: `${SHOTS}${lang}-dashboard.png`, fullPage: true });
-      }
+      await shot(page, `${lang}-dashboard`);
 
       // The lists page, from the repository's link: only assigns with no status yet.
       await leads.getByRole('link').click();
@@ -90,7 +84,7 @@ describe('supervisor screens in Chromium (sqlite)', { skip }, () => {
       const expected = await h.db.q.selectFrom('assigns').select('id').where('repository_id', '=', 7).where('status_id', 'is', null).orderBy('id').execute();
       assert.deepEqual(await rows.locator('td:first-child').allTextContents(), expected.map((r) => String(r.id)));
       await checkA11y(page, `${lang} lists`);
-      if (SHOTS) await page.screenshot({ path: `${SHOTS}${lang}-lists.png`, fullPage: true });
+      await shot(page, `${lang}-lists`);
       await ctx.close();
     });
   }

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { buildConsole } from '../scripts/build-console.mjs';
-import { browserSkipReason, checkA11y, launchBrowser } from './browser.ts';
+import { browserSkipReason, checkA11y, launchBrowser, shot } from './browser.ts';
 import { cp1255 } from './cp1255.ts';
 import { admin, setup, type Harness } from './helpers.ts';
 
@@ -87,6 +87,7 @@ describe('import wizard in Chromium (sqlite)', { skip }, () => {
       assert.match((await bad.textContent()) ?? '', /31\/02\/1990.*not a real date/);
       assert.equal(await bad.count(), 1);
       await checkA11y(page, `${lang} import preview`);
+      await shot(page, `${lang}-import-preview`);
 
       // The run shows its upload progress in a <progress> element (watched: a small file is sent at once).
       await page.evaluate(() => {
@@ -106,6 +107,7 @@ describe('import wizard in Chromium (sqlite)', { skip }, () => {
       assert.equal(rejects.status(), 200);
       assert.match(await rejects.text(), /יוסי.*31\/02\/1990/);
       await checkA11y(page, `${lang} import summary`);
+      await shot(page, `${lang}-import-summary`);
 
       const found = await admin(h.app, 'GET', `/projects/${P}/customers?phone=${phone}`);
       assert.deepEqual(found.items.map((c: { fields: Record<string, string> }) => c.fields), [{ first_name: 'דנה', mobile: phone, birthday: '1985-03-15', city: 'חיפה' }]);

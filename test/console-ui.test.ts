@@ -6,21 +6,13 @@
 // databases in its own tests. CONSOLE_SCREENSHOTS=1 also writes docs/console/*.png.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { buildConsole } from '../scripts/build-console.mjs';
-import { browserSkipReason, checkA11y, launchBrowser } from './browser.ts';
+import { browserSkipReason, checkA11y, launchBrowser, shot } from './browser.ts';
 import { admin, KEYS, seedProject, setup, tel, type Harness } from './helpers.ts';
 
 const PASSWORD = 'correct horse battery';
-const SHOTS = process.env.CONSOLE_SCREENSHOTS === '1' ? fileURLToPath(new URL('../docs/console/', import.meta.url)) : undefined;
 
-async function shot(page: Page, name: string) {
-  if (!SHOTS) return;
-  mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });
-}
 
 const skip = browserSkipReason();
 if (skip) console.log(`# console-ui: ${skip}`);
