@@ -14,6 +14,8 @@ import { Lists } from './Lists.tsx';
 import { Setup } from './Setup.tsx';
 import { Users, Keys } from './People.tsx';
 import { Audit } from './Audit.tsx';
+import { Webhooks } from './Webhooks.tsx';
+import { Integrations } from './Integrations.tsx';
 import './styles.css';
 
 type Session = { state: 'loading' } | { state: 'out' } | { state: 'in'; user: User };
@@ -78,6 +80,8 @@ function App() {
       path === '/users' ? <Users /> :
       path === '/keys' ? <Keys /> :
       path === '/audit' ? <Audit params={loc.searchParams} /> :
+      path === '/webhooks' ? <Webhooks params={loc.searchParams} /> :
+      path === '/integrations' ? <Integrations params={loc.searchParams} /> :
       path === '/' ? <Search key={loc.search} params={loc.searchParams} home /> :
       <p role="alert">{ctx.t.notFound}</p>;
     screen = (
