@@ -197,10 +197,12 @@ for (const dialect of dialects()) {
     test('both pages in Hebrew and English pass axe (and are photographed for the docs)', async () => {
       const res = await h.app.inject({ method: 'POST', url: '/admin/v1/webhooks', headers: adminHeaders, payload: { url: 'https://billing.example.com/callcrm', events: ['assign.status_changed', 'call.recorded'], project_ids: [10] } });
       assert.equal(res.statusCode, 201);
+      // One event for it, so its delivery log has a row to show.
+      assert.equal((await tel(h.app, 'set_status', { authkey: KEYS.set_status, repository_assign_id: 555, status_id: 10, worker_id: 99, call_id: 'ui-2' })).code, 0);
       for (const lang of ['en', 'he'] as const) {
         const page = await signedIn(lang, `/webhooks?id=${res.json().id}`);
         await page.getByTestId('webhook-list').waitFor();
-        await page.locator('section[aria-labelledby="deliveries-title"]').waitFor();
+        await page.getByTestId('delivery-list').waitFor();
         assert.equal(await page.evaluate(() => document.documentElement.dir), lang === 'he' ? 'rtl' : 'ltr');
         await checkA11y(page, `${dialect} ${lang} webhooks`);
         if (SHOTS && dialect === 'sqlite') {

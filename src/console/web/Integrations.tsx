@@ -193,7 +193,7 @@ function ThreeCxSection({ projectId, fields, x }: { projectId: number; fields: F
               <span>{label}</span>
               <select name={name} defaultValue={s[name] ?? ''}>
                 <option value="">
-                  {x.byDefault} ({defaults[name] || x.none})
+                  {x.byDefault}: {defaults[name] || x.none}
                 </option>
                 {fields.map((f) => (
                   <option key={f.display_name} value={f.display_name}>
@@ -359,7 +359,7 @@ function AsteriskSection({ projectId, fields, x }: { projectId: number; fields: 
         <span>get_data {x.key}</span>
         <input value={key} onChange={(e) => setKey(e.target.value.trim())} dir="ltr" autoComplete="off" spellCheck={false} />
       </label>
-      <CopyText label={x.dialplan} value={dialplan(serverBase(), projectId, key)} rows={3} testId="dialplan" />
+      <CopyText label={x.dialplan} value={dialplan(serverBase(), projectId, key)} rows={5} testId="dialplan" />
       <p className="muted">{x.keyHint}</p>
     </section>
   );

@@ -20,6 +20,7 @@ const TEXT = {
     events: 'Events',
     projects: 'Project ids (comma-separated, empty = every project)',
     allProjects: 'every project',
+    projectsCol: 'Projects',
     state: 'State',
     enabled: 'enabled',
     disabled: 'disabled',
@@ -59,6 +60,7 @@ const TEXT = {
     events: 'אירועים',
     projects: 'מזהי פרויקטים (מופרדים בפסיק, ריק = כל הפרויקטים)',
     allProjects: 'כל הפרויקטים',
+    projectsCol: 'פרויקטים',
     state: 'מצב',
     enabled: 'פעיל',
     disabled: 'מושבת',
@@ -174,7 +176,7 @@ export function Webhooks({ params }: { params: URLSearchParams }) {
             <tr>
               <th scope="col">{x.url}</th>
               <th scope="col">{x.events}</th>
-              <th scope="col">{x.projects}</th>
+              <th scope="col">{x.projectsCol}</th>
               <th scope="col">{x.state}</th>
               <th scope="col">
                 <span className="visually-hidden">{x.deliveries}</span>
