@@ -66,6 +66,12 @@ for (const dialect of dialects()) {
       assert.equal(put.statusCode, 200, put.body);
       const bad = await h.app.inject({ method: 'PUT', url: '/admin/v1/projects/10/integrations/3cx', headers: adminHeaders, payload: { company_field: 'no_such_field' } });
       assert.equal(bad.statusCode, 422);
+      // A code VICIdial cannot send (a space, 21 characters) is a 400, not stored out of sight.
+      for (const code of ['CALL BACK', 'C'.repeat(21)]) {
+        const badCode = await h.app.inject({ method: 'PUT', url: '/admin/v1/projects/10/integrations/vicidial', headers: adminHeaders, payload: { status_map: { [code]: 10 } } });
+        assert.equal(badCode.statusCode, 400, badCode.body);
+      }
+      assert.deepEqual(await admin(h.app, 'GET', '/projects/10/integrations/vicidial'), { status_map: {} });
       assert.equal((await admin(h.app, 'GET', '/projects/10/integrations/3cx')).email_field, 'email');
 
       const res = await get('/integrations/3cx/template.xml?project_id=10', { host: 'crm.example.com' });

@@ -25,7 +25,12 @@ const SCHEMAS: Record<IntegrationKind, { body: TSchema; summary: string }> = {
   vicidial: {
     summary: 'VICIdial: disposition code → callcrm status id',
     body: Type.Object(
-      { status_map: Type.Record(Type.String({ minLength: 1, maxLength: 20, pattern: '^[A-Za-z0-9_-]+$' }), S.Id, { maxProperties: 1000 }) },
+      {
+        // TypeBox turns a Record key's pattern into patternProperties, which alone let any other key through
+        // (stored, then dropped by the answer's serializer): additionalProperties: false makes a bad code a 400.
+        // The length bound is in the pattern because patternProperties ignores the key's minLength/maxLength.
+        status_map: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]{1,20}$' }), S.Id, { maxProperties: 1000, additionalProperties: false }),
+      },
       { additionalProperties: false },
     ),
   },

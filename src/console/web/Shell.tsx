@@ -46,6 +46,14 @@ export function Shell({ user, setLang, signOut, children }: { user: User; setLan
                   </a>
                 </li>
               ))}
+            {user.role === 'admin' &&
+              ([['webhooks', t.webhooks], ['integrations', t.integrations]] as const).map(([path, label]) => (
+                <li key={path}>
+                  <a href={`${APP}/${path}`} onClick={onLinkClick}>
+                    {label}
+                  </a>
+                </li>
+              ))}
             {user.role === 'admin' && (
               <li>
                 <a href={`${BASE}/docs`}>{t.apiDocs}</a>

@@ -15,6 +15,8 @@ import { Setup } from './Setup.tsx';
 import { Users, Keys } from './People.tsx';
 import { Audit } from './Audit.tsx';
 import { ImportWizard } from './ImportWizard.tsx';
+import { Webhooks } from './Webhooks.tsx';
+import { Integrations } from './Integrations.tsx';
 import './styles.css';
 
 type Session = { state: 'loading' } | { state: 'out' } | { state: 'in'; user: User };
@@ -80,6 +82,8 @@ function App() {
       path === '/keys' ? <Keys /> :
       path === '/audit' ? <Audit params={loc.searchParams} /> :
       path === '/import' && user.role !== 'agent' ? <ImportWizard /> :
+      path === '/webhooks' ? <Webhooks params={loc.searchParams} /> :
+      path === '/integrations' ? <Integrations params={loc.searchParams} /> :
       path === '/' ? <Search key={loc.search} params={loc.searchParams} home /> :
       <p role="alert">{ctx.t.notFound}</p>;
     screen = (
