@@ -176,6 +176,18 @@ for (const dialect of dialects()) {
       assert.deepEqual(summary.errors.map((e: { line: number }) => e.line), [5, 6]);
       assert.match(summary.errors[1].message, /first_name is required/);
 
+      // The wizard's choices on the command line: --delimiter, --date-order and --columns (a remap).
+      const remapFile = join(dir, 'remap.txt');
+      writeFileSync(remapFile, 'first_name;Mobile number\nZed;052-111-0009\n');
+      const remapped = await cli(h, ['import', remapFile, '--format', 'csv', '--project', '30', '--repository', '3007', '--delimiter', 'semicolon', '--date-order', 'MDY', '--columns', '{"Mobile number":"mobile"}']);
+      assert.equal(remapped.code, 0, remapped.stderr);
+      assert.equal(JSON.parse(remapped.stdout).created, 1);
+      const zed = await h.app.inject({ method: 'GET', url: `/admin/v1/projects/30/customers?phone=${encodeURIComponent('052-111-0009')}`, headers: adminHeaders });
+      assert.equal(zed.json().items[0].fields.first_name, 'Zed');
+      const badColumns = await cli(h, ['import', remapFile, '--format', 'csv', '--project', '30', '--repository', '3007', '--columns', '["mobile"]']);
+      assert.equal(badColumns.code, 2);
+      assertOneLineError(badColumns, /--columns.*JSON object/);
+
       const ndFile = join(dir, 'more.ndjson');
       writeFileSync(ndFile, '{"first_name":"Ada Lovelace","mobile":"+972521110001"}\n{"first_name":"Dov","mobile":"052-111-0005"}\n');
       const update = await cli(h, ['import', ndFile, '--project', '30', '--repository', '3007', '--on-duplicate', 'update']);

@@ -6,12 +6,14 @@ import { userInfo } from 'node:os';
 import { extname } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEMO, loadDemo } from '../crm/demo.ts';
 import { resetDemoData } from '../crm/demo-reset.ts';
 import { exportCsv, exportXlsx, type ExportFormat } from '../crm/export.ts';
 import { importCustomers, type ImportFormat, type ImportSummary, type OnDuplicate } from '../crm/import.ts';
 import type { UnknownColumns } from '../crm/import-columns.ts';
+import { DELIMITERS, type DelimiterName } from '../crm/import-rows.ts';
+import type { DateOrder } from '../crm/dates.ts';
 import { getImport, rejectsCsv, undoImport } from '../crm/import-records.ts';
 import { openDatabase } from '../db/connect.ts';
 import { migrateToLatest } from '../db/migrate.ts';
@@ -121,11 +123,26 @@ export function dataCommands(program: Command): void {
     .option('--encoding <charset>', "the CSV's charset, e.g. windows-1255, utf-8, utf-16le (default: detected; else CRM_LEGACY_CHARSET)")
     .addOption(new Option('--unknown-columns <mode>', 'a column that matches no field: refuse the file, or ignore the column').choices(['refuse', 'ignore']).default('refuse'))
     .option('--sheet <name>', 'XLSX: the sheet by name or 1-based position (default: the first)')
+    .addOption(new Option('--delimiter <name>', 'CSV: the delimiter (default: detected from the header line)').choices(Object.keys(DELIMITERS)))
+    .addOption(new Option('--date-order <order>', 'how dates other than YYYY-MM-DD are read (default: CRM_DATE_ORDER)').choices(['DMY', 'MDY', 'YMD']))
+    .option('--columns <json>', 'a JSON object: header cell → field display_name, an id column, or "" to leave the column out (the others match by display_name or label)', jsonObjectArg)
     .option('--rejects <file>', 'write every rejected row (as it was, plus line and error columns) to this CSV file')
     .action(
       async (
         file: string,
-        o: { project: number; repository: number; onDuplicate: OnDuplicate; format?: ImportFormat; encoding?: string; unknownColumns: UnknownColumns; sheet?: string; rejects?: string },
+        o: {
+          project: number;
+          repository: number;
+          onDuplicate: OnDuplicate;
+          format?: ImportFormat;
+          encoding?: string;
+          unknownColumns: UnknownColumns;
+          sheet?: string;
+          delimiter?: DelimiterName;
+          dateOrder?: DateOrder;
+          columns?: Record<string, string>;
+          rejects?: string;
+        },
       ) => {
         const format = o.format ?? EXTENSIONS[extname(file).toLowerCase()];
         if (!format) throw new CliError(`cannot tell the format of ${file} by its extension (.csv, .tsv, .txt, .xlsx, .ndjson, .jsonl): add --format csv, xlsx or ndjson`, 2);
@@ -149,7 +166,9 @@ export function dataCommands(program: Command): void {
               sheet: o.sheet,
               format,
               country: config.defaultCountry,
-              dateOrder: config.dateOrder,
+              dateOrder: o.dateOrder ?? config.dateOrder,
+              delimiter: o.delimiter === undefined ? undefined : DELIMITERS[o.delimiter],
+              columns: o.columns,
               charset: o.encoding,
               legacyCharset: config.legacyCharset,
               who: cliUser(),
@@ -205,4 +224,18 @@ export function dataCommands(program: Command): void {
 function base(config: { host: string; port: number; basePath: string }): string {
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   return `http://${host.includes(':') ? `[${host}]` : host}:${config.port}${config.basePath}`;
+}
+
+/** --columns: a JSON object of strings (the import checks the names against the file and the fields). */
+function jsonObjectArg(raw: string): Record<string, string> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new InvalidArgumentError(`must be a JSON object, e.g. '{"Mobile number":"mobile","Notes":""}'`);
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed) || !Object.values(parsed).every((v) => typeof v === 'string')) {
+    throw new InvalidArgumentError('must be a JSON object whose values are strings (a field display_name, an id column, or "")');
+  }
+  return Object.assign(Object.create(null), parsed) as Record<string, string>;
 }
