@@ -2,7 +2,7 @@
 // repository's assigns, on a real database: every number is checked against the rows themselves.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { dialects, setup, seedProject, admin, tel, KEYS, type Harness } from './helpers.ts';
+import { dialects, setup, seedProject, admin, adminHeaders, tel, KEYS, type Harness } from './helpers.ts';
 import { localDate, localDayStart } from '../src/crm/local-time.ts';
 
 const DAY = 86_400_000;
@@ -161,6 +161,23 @@ for (const dialect of dialects()) {
         await admin(h.app, 'GET', '/repositories/7/assigns?status_id=-1', undefined, 400);
         await admin(h.app, 'GET', '/repositories/7/assigns?not_called_days=x', undefined, 400);
         await admin(h.app, 'GET', '/repositories/7/assigns?worker=98', undefined, 400);
+      });
+      test('the export of a filtered list has exactly the listed rows, in every format; a bad filter is a 400', async () => {
+        const exported = async (query: string) => {
+          const res = await h.app.inject({ method: 'GET', url: `/admin/v1/projects/10/export?repository_id=7&${query}`, headers: adminHeaders });
+          assert.equal(res.statusCode, 200, res.body);
+          return res.body.trim().split('\n').slice(1).map((l) => Number(l.replace(/^\uFEFF/, '').split(',')[1]));
+        };
+        for (const filter of ['status_id=10', 'status_id=0', 'worker_id=98', 'not_called_days=1', 'status_id=10&not_called_days=0']) {
+          const listed = ids(await admin(h.app, 'GET', `/repositories/7/assigns?${filter}&limit=1000`));
+          assert.deepEqual(await exported(filter), listed, filter);
+          assert.deepEqual(await exported(`${filter}&format=excel`), listed, `${filter} excel`);
+        }
+        const xlsx = await h.app.inject({ method: 'GET', url: '/admin/v1/projects/10/export?repository_id=7&status_id=0&format=xlsx', headers: adminHeaders });
+        assert.equal(xlsx.statusCode, 200);
+        const bad = await h.app.inject({ method: 'GET', url: '/admin/v1/projects/10/export?repository_id=7&not_called_days=-1', headers: adminHeaders });
+        assert.equal(bad.statusCode, 400);
+        assert.match(bad.body, /not_called_days/);
       });
     });
   });

@@ -15,14 +15,13 @@ import type { AdminDeps } from './index.ts';
 import { userNames } from '../access/users.ts';
 import { keyPageOf, pageOf } from './paging.ts';
 import * as S from './schemas.ts';
+import { ListFilterProperties, listFilterOf } from './list-filter.ts';
 import * as wire from './wire.ts';
 
 const AssignListQuery = Type.Object(
   {
     ...S.PageQuery.properties,
-    status_id: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: '0: no status yet' })),
-    worker_id: S.OptionalId,
-    not_called_days: Type.Optional(Type.Integer({ minimum: 0, maximum: 36_500, description: 'last call more than N days ago, or never' })),
+    ...ListFilterProperties,
   },
   { additionalProperties: false },
 );
@@ -63,13 +62,7 @@ export async function assignRoutes(app: FastifyInstance, { db }: AdminDeps) {
     async (req) => {
       await getRepository(db.q, req.params.repository_id);
       const page = pageOf(req.query);
-      const q = req.query;
-      const filter = {
-        status_id: q.status_id,
-        worker_id: q.worker_id,
-        not_called_since: q.not_called_days === undefined ? undefined : Date.now() - q.not_called_days * 86_400_000,
-      };
-      return wire.page(await listAssigns(db.q, { repository_id: req.params.repository_id }, page, filter), page.limit, wire.assign);
+      return wire.page(await listAssigns(db.q, { repository_id: req.params.repository_id }, page, listFilterOf(req.query)), page.limit, wire.assign);
     },
   );
 

@@ -14,6 +14,7 @@ import { getImport, rejectsCsv, undoImport } from '../crm/import-records.ts';
 import { AppError } from '../errors.ts';
 import type { AdminDeps } from './index.ts';
 import * as S from './schemas.ts';
+import { ListFilterProperties, listFilterOf } from './list-filter.ts';
 
 export const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
@@ -54,6 +55,8 @@ const ImportQuery = Type.Object({
 const ExportQuery = Type.Object({
   repository_id: S.Id,
   format: Type.Optional(Type.Union([Type.Literal('csv'), Type.Literal('excel'), Type.Literal('xlsx')], { default: 'csv' })),
+  // The same filters as GET /repositories/:id/assigns: the export of a filtered list has exactly its rows.
+  ...ListFilterProperties,
 });
 const ImportParams = Type.Object({ import_id: S.Id });
 const ImportSummary = Type.Object({
@@ -191,7 +194,8 @@ export async function importRoutes(app: FastifyInstance, { db, config }: AdminDe
         tags,
         description:
           'Streamed: id,repository_assign_id,status_id, then every field in field order; imports back unchanged. format=csv (display_names, LF), ' +
-          'excel (CSV with UTF-8 BOM, CRLF, labels as headers) or xlsx. Text cells a spreadsheet would run as formulas get a leading \' (removed again on import).',
+          'excel (CSV with UTF-8 BOM, CRLF, labels as headers) or xlsx. Text cells a spreadsheet would run as formulas get a leading \' (removed again on import). ' +
+          'status_id, worker_id and not_called_days filter as in GET /repositories/{repository_id}/assigns (the export of a supervisor\'s list).',
         params: S.ProjectParams,
         querystring: ExportQuery,
         response: { ...S.errorResponses(400, 404, 422) },
@@ -203,9 +207,10 @@ export async function importRoutes(app: FastifyInstance, { db, config }: AdminDe
       const format = req.query.format ?? 'csv';
       const name = `project-${projectId}-repository-${repositoryId}.${format === 'xlsx' ? 'xlsx' : 'csv'}`;
       let body: Readable;
-      if (format === 'xlsx') body = await exportXlsx(db.read, projectId, repositoryId);
+      const filter = listFilterOf(req.query);
+      if (format === 'xlsx') body = await exportXlsx(db.read, projectId, repositoryId, { filter });
       else {
-        const chunks = exportCsv(db.read, projectId, repositoryId, { format });
+        const chunks = exportCsv(db.read, projectId, repositoryId, { format, filter });
         // The first chunk comes after the checks: a bad project or repository is still a JSON error.
         const first = await chunks.next();
         body = Readable.from(

@@ -1,5 +1,5 @@
 // Repository assigns: the record a call center works on. Status changes and call events live here.
-import type { Selectable } from 'kysely';
+import { sql, type Expression, type Selectable, type SqlBool } from 'kysely';
 import type { Q } from '../db/connect.ts';
 import type { AssignRow, CallEventsTable, CustomerRow, HistorySource } from '../db/schema.ts';
 import { advanceIdSequence, chunks, isUniqueViolation, lockRows, newRowId } from '../db/dialect.ts';
@@ -251,7 +251,6 @@ export async function getAssignDetail(q: Q, id: number): Promise<AssignDetail | 
   return { assign, repository_name: repository.name, customer, status: status ?? null, last_call_event: last };
 }
 
-/** Assigns of a repository (or of a customer), in id order, a page at a time. */
 /** Filters of a repository's list (the supervisor's lists): all optional, combined with AND. */
 export interface AssignFilter {
   /** a status id; 0 = assigns with no status yet (as status_id 0 clears a status in set_status) */
@@ -261,6 +260,23 @@ export interface AssignFilter {
   not_called_since?: number;
 }
 
+/**
+ * The filter as one SQL condition on the assigns table (named `table` in the query: the list reads
+ * `assigns`, the export `a`), so the list and the export of a filtered list select the same rows.
+ * undefined when nothing is filtered.
+ */
+export function assignFilterCondition(filter: AssignFilter, table = 'assigns'): Expression<SqlBool> | undefined {
+  const col = (name: string) => sql.ref(`${table}.${name}`);
+  const parts = [];
+  if (filter.status_id === 0) parts.push(sql<SqlBool>`${col('status_id')} is null`);
+  else if (filter.status_id !== undefined) parts.push(sql<SqlBool>`${col('status_id')} = ${filter.status_id}`);
+  if (filter.worker_id !== undefined) parts.push(sql<SqlBool>`${col('worker_id')} = ${filter.worker_id}`);
+  const before = filter.not_called_since;
+  if (before !== undefined) parts.push(sql<SqlBool>`(${col('last_call_at')} is null or ${col('last_call_at')} < ${before})`);
+  return parts.length === 0 ? undefined : sql<SqlBool>`${sql.join(parts, sql` and `)}`;
+}
+
+/** Assigns of a repository (or of a customer), in id order, a page at a time. */
 export async function listAssigns(
   q: Q,
   by: { repository_id: number } | { customer_id: number },
@@ -269,11 +285,8 @@ export async function listAssigns(
 ): Promise<AssignRow[]> {
   let query = q.selectFrom('assigns').selectAll();
   query = 'repository_id' in by ? query.where('repository_id', '=', by.repository_id) : query.where('customer_id', '=', by.customer_id);
-  if (filter.status_id === 0) query = query.where('status_id', 'is', null);
-  else if (filter.status_id !== undefined) query = query.where('status_id', '=', filter.status_id);
-  if (filter.worker_id !== undefined) query = query.where('worker_id', '=', filter.worker_id);
-  const before = filter.not_called_since;
-  if (before !== undefined) query = query.where((eb) => eb.or([eb('last_call_at', 'is', null), eb('last_call_at', '<', before)]));
+  const condition = assignFilterCondition(filter);
+  if (condition) query = query.where(condition);
   if (page.after !== undefined) query = query.where('id', '>', page.after);
   return query.orderBy('id').limit(page.limit).execute();
 }

@@ -10,6 +10,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import { stringify } from 'csv-stringify/sync';
 import type { Q } from '../db/connect.ts';
+import { assignFilterCondition, type AssignFilter } from './assigns.ts';
 import { parseData } from './customers.ts';
 import { neutralize } from './export-cells.ts';
 import { listFields, type Field } from './fields.ts';
@@ -26,25 +27,32 @@ export const EXPORT_TYPES: Record<ExportFormat, string> = {
 
 const PAGE = 1000;
 
+export interface ExportOptions {
+  pageSize?: number;
+  /** Only the assigns of a filtered list (the supervisor's lists: status, worker, not called for N days). */
+  filter?: AssignFilter;
+}
+
 interface Page {
   /** [customer id, assign id, status id | null, ...field values ('' = none)] */
   rows: [number, number, number | null, ...string[]][];
 }
 
 /** The repository's rows page by page (checks the target first: 404/422 before any output). */
-async function* pages(q: Q, repositoryId: number, fields: Field[], pageSize: number): AsyncGenerator<Page> {
+async function* pages(q: Q, repositoryId: number, fields: Field[], opts: ExportOptions): AsyncGenerator<Page> {
   const names = fields.map((f) => f.display_name);
+  const pageSize = opts.pageSize ?? PAGE;
+  const condition = opts.filter ? assignFilterCondition(opts.filter, 'a') : undefined;
   let after = 0;
   for (;;) {
-    const page = await q
+    let query = q
       .selectFrom('assigns as a')
       .innerJoin('customers as c', 'c.id', 'a.customer_id')
       .select(['a.id', 'a.status_id', 'a.customer_id', 'c.data'])
       .where('a.repository_id', '=', repositoryId)
-      .where('a.id', '>', after)
-      .orderBy('a.id')
-      .limit(pageSize)
-      .execute();
+      .where('a.id', '>', after);
+    if (condition) query = query.where(condition);
+    const page = await query.orderBy('a.id').limit(pageSize).execute();
     if (page.length === 0) return;
     yield {
       rows: page.map((r) => {
@@ -61,14 +69,14 @@ async function* pages(q: Q, repositoryId: number, fields: Field[], pageSize: num
  * The CSV text (csv or excel), chunk by chunk (the header, then one chunk per page). Checks the target
  * first (404/422), so a caller that awaits the first chunk learns of a bad request before it answers.
  */
-export async function* exportCsv(q: Q, projectId: number, repositoryId: number, opts: { format?: 'csv' | 'excel'; pageSize?: number } = {}): AsyncGenerator<string> {
+export async function* exportCsv(q: Q, projectId: number, repositoryId: number, opts: ExportOptions & { format?: 'csv' | 'excel' } = {}): AsyncGenerator<string> {
   await checkImportTarget(q, projectId, repositoryId);
   const excel = opts.format === 'excel';
   const fields = await listFields(q, projectId);
   const header = [...ID_COLUMNS, ...fields.map((f) => (excel ? f.label : f.display_name))].map(neutralize);
   const csv = excel ? { record_delimiter: 'windows' as const } : {};
   yield (excel ? '\uFEFF' : '') + stringify([header], csv);
-  for await (const page of pages(q, repositoryId, fields, opts.pageSize ?? PAGE)) {
+  for await (const page of pages(q, repositoryId, fields, opts)) {
     yield stringify(
       page.rows.map(([c, a, s, ...values]) => [String(c), String(a), s === null ? '' : String(s), ...values.map(neutralize)]),
       csv,
@@ -80,7 +88,7 @@ export async function* exportCsv(q: Q, projectId: number, repositoryId: number, 
  * The XLSX workbook as a stream, written page by page with exceljs's streaming writer (rows are
  * committed as they are written, so memory stays flat). Checks the target before the stream exists.
  */
-export async function exportXlsx(q: Q, projectId: number, repositoryId: number, opts: { pageSize?: number } = {}): Promise<Readable> {
+export async function exportXlsx(q: Q, projectId: number, repositoryId: number, opts: ExportOptions = {}): Promise<Readable> {
   await checkImportTarget(q, projectId, repositoryId);
   const fields = await listFields(q, projectId);
   const out = new PassThrough();
@@ -91,7 +99,7 @@ export async function exportXlsx(q: Q, projectId: number, repositoryId: number, 
     return { header: neutralize(h), width: 14, ...(f?.type === 'date' ? { style: { numFmt: 'yyyy-mm-dd' } } : {}) };
   });
   const write = async () => {
-    for await (const page of pages(q, repositoryId, fields, opts.pageSize ?? PAGE)) {
+    for await (const page of pages(q, repositoryId, fields, opts)) {
       for (const [c, a, s, ...values] of page.rows) {
         sheet.addRow([c, a, s ?? '', ...values.map((v, i) => cellOf(fields[i]!, v))]).commit();
       }

@@ -33,7 +33,7 @@ const TEXT = {
     never: 'never',
     more: 'More',
     none: 'No assign matches.',
-    export: 'Export the repository',
+    export: 'Export this list',
   },
   he: {
     title: 'רשימות',
@@ -52,7 +52,7 @@ const TEXT = {
     never: 'אף פעם',
     more: 'עוד',
     none: 'אין רשומות מתאימות.',
-    export: 'ייצוא המאגר',
+    export: 'ייצוא הרשימה',
   },
 };
 
@@ -118,8 +118,13 @@ export function Lists({ params }: { params: URLSearchParams }) {
   };
   const statusName = (id: number | null) => (id === null ? '' : (statuses.find((s) => s.id === id)?.name ?? `#${id}`));
   const workerName = (id: number | null) => (id === null ? '' : (workers.find((w) => w.id === id)?.name ?? `${x.agent} ${id}`));
-  // The export is of the whole repository: the export route takes no list filters yet.
-  const exportHref = (format: string) => `${BASE}/admin/v1/projects/${projectId}/export?${new URLSearchParams({ repository_id: String(repositoryId), format })}`;
+  // The export takes the list's filters: it downloads exactly the rows listed (all pages).
+  const exportHref = (format: string) => {
+    const q = new URLSearchParams(filterKey);
+    q.set('repository_id', String(repositoryId));
+    q.set('format', format);
+    return `${BASE}/admin/v1/projects/${projectId}/export?${q}`;
+  };
 
   return (
     <section aria-labelledby="lists-title">
