@@ -8,27 +8,11 @@ import ExcelJS from 'exceljs';
 import { parse } from 'csv-parse/sync';
 import type { FastifyInstance } from 'fastify';
 import { admin, adminHeaders, dialects, setup, tel, KEYS, type Harness } from './helpers.ts';
+import { cp1255 } from './cp1255.ts';
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 const P = 30;
 const REPO = 31;
-
-/** Text → windows-1255 bytes (the inverse of Node's decoder over all 256 bytes). */
-function cp1255(text: string): Buffer {
-  const decoder = new TextDecoder('windows-1255');
-  const table = new Map<string, number>();
-  for (let b = 0; b < 256; b++) {
-    const ch = decoder.decode(Uint8Array.of(b));
-    if (ch !== '\uFFFD' && !table.has(ch)) table.set(ch, b);
-  }
-  const out: number[] = [];
-  for (const ch of text) {
-    const b = table.get(ch);
-    if (b === undefined) throw new Error(`no windows-1255 byte for ${ch}`);
-    out.push(b);
-  }
-  return Buffer.from(out);
-}
 
 function utf16le(text: string): Buffer {
   return Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);

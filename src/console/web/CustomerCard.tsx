@@ -6,6 +6,7 @@ import { api, ApiError, type Card, type HistoryItem, type User } from './api.ts'
 import { customerName, formatDateTime } from './format.ts';
 import { useT } from './i18n.ts';
 import { FieldInput } from './FieldInput.tsx';
+import { NamedOptions } from './NamedOptions.tsx';
 
 export function CustomerCard({ id, user }: { id: number; user: User }) {
   const { t } = useT();
@@ -172,11 +173,7 @@ function Assigns({ card, user, current, onChanged }: { card: Card; user: User; c
               <td>
                 <select aria-label={`${t.status}: ${repoName(a.repository_id)}`} value={a.status_id ?? ''} onChange={(e) => setStatus(a.id, e.target.value === '' ? null : Number(e.target.value))}>
                   <option value="">{t.noStatus}</option>
-                  {card.statuses.map((s) => (
-                    <option key={s.id} value={s.id}>
-                      {s.name}
-                    </option>
-                  ))}
+                  <NamedOptions items={card.statuses} />
                 </select>
               </td>
               <td>{formatDateTime(a.last_call, lang)}</td>
@@ -214,11 +211,7 @@ function Assigns({ card, user, current, onChanged }: { card: Card; user: User; c
           <label htmlFor="call-status">{t.callStatus}</label>
           <select id="call-status" name="status" defaultValue="">
             <option value="">{t.unchanged}</option>
-            {card.statuses.map((s) => (
-              <option key={s.id} value={s.id}>
-                {s.name}
-              </option>
-            ))}
+            <NamedOptions items={card.statuses} />
           </select>
         </div>
         <button type="submit">{t.record}</button>

@@ -7,6 +7,7 @@ import { BarChart, Meter } from './BarChart.tsx';
 import { formatDateTime } from './format.ts';
 import { useT, type Lang } from './i18n.ts';
 import { APP, navigate, onLinkClick } from './router.ts';
+import { NamedOptions } from './NamedOptions.tsx';
 
 const REFRESH_MS = 30_000;
 
@@ -133,11 +134,7 @@ export function Dashboard({ params }: { params: URLSearchParams }) {
           <label className="field inline">
             <span>{x.project}</span>
             <select value={chosen ?? ''} onChange={(e) => navigate(`${APP}/dashboard?project_id=${e.target.value}`, true)}>
-              {projects.map((p) => (
-                <option key={p.id} value={p.id}>
-                  {p.name}
-                </option>
-              ))}
+              <NamedOptions items={projects} />
             </select>
           </label>
         )}

@@ -7,6 +7,7 @@ import { api, ApiError, BASE, type Field, type Named } from './api.ts';
 import { useT, type Lang } from './i18n.ts';
 import { ImportPreviewTable, type Preview } from './ImportPreviewTable.tsx';
 import { upload } from './upload.ts';
+import { NamedOptions } from './NamedOptions.tsx';
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 /** A CSV preview sends the file's start only (cut at a line end): a big file is not uploaded twice. */
@@ -224,21 +225,13 @@ export function ImportWizard() {
             <label className="field">
               <span>{x.project}</span>
               <select value={projectId ?? ''} onChange={(e) => setProjectId(Number(e.target.value))}>
-                {projects.map((p) => (
-                  <option key={p.id} value={p.id}>
-                    {p.name}
-                  </option>
-                ))}
+                <NamedOptions items={projects} />
               </select>
             </label>
             <label className="field">
               <span>{x.repository}</span>
               <select value={repositoryId ?? ''} onChange={(e) => setRepositoryId(Number(e.target.value))}>
-                {repos.map((r) => (
-                  <option key={r.id} value={r.id}>
-                    {r.name}
-                  </option>
-                ))}
+                <NamedOptions items={repos} />
               </select>
             </label>
             <label className="field">

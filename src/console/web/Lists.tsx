@@ -6,6 +6,7 @@ import { api, ApiError, BASE, type Named } from './api.ts';
 import { formatDateTime } from './format.ts';
 import { useT, type Lang } from './i18n.ts';
 import { APP, navigate, onLinkClick } from './router.ts';
+import { NamedOptions } from './NamedOptions.tsx';
 
 interface Assign {
   id: number;
@@ -140,21 +141,13 @@ export function Lists({ params }: { params: URLSearchParams }) {
         <label className="field">
           <span>{x.project}</span>
           <select name="project_id" defaultValue={projectId ?? ''} onChange={(e) => navigate(`${APP}/lists?project_id=${e.target.value}`, true)}>
-            {projects.map((p) => (
-              <option key={p.id} value={p.id}>
-                {p.name}
-              </option>
-            ))}
+            <NamedOptions items={projects} />
           </select>
         </label>
         <label className="field">
           <span>{x.repository}</span>
           <select name="repository_id" defaultValue={repositoryId ?? ''}>
-            {repos.map((r) => (
-              <option key={r.id} value={r.id}>
-                {r.name}
-              </option>
-            ))}
+            <NamedOptions items={repos} />
           </select>
         </label>
         <label className="field">
@@ -162,22 +155,14 @@ export function Lists({ params }: { params: URLSearchParams }) {
           <select name="status_id" defaultValue={params.get('status_id') ?? ''}>
             <option value="">{x.anyStatus}</option>
             <option value="0">{x.noStatus}</option>
-            {statuses.map((s) => (
-              <option key={s.id} value={s.id}>
-                {s.name}
-              </option>
-            ))}
+            <NamedOptions items={statuses} />
           </select>
         </label>
         <label className="field">
           <span>{x.agent}</span>
           <select name="worker_id" defaultValue={params.get('worker_id') ?? ''}>
             <option value="">{x.anyAgent}</option>
-            {workers.map((w) => (
-              <option key={w.id} value={w.id}>
-                {w.name}
-              </option>
-            ))}
+            <NamedOptions items={workers} />
           </select>
         </label>
         <label className="field">

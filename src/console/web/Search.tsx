@@ -6,6 +6,7 @@ import { customerName, formatPhone } from './format.ts';
 import { useT } from './i18n.ts';
 import { APP, navigate, onLinkClick } from './router.ts';
 import { FieldInput } from './FieldInput.tsx';
+import { NamedOptions } from './NamedOptions.tsx';
 
 type Found = Customer & { phones?: string[] };
 
@@ -176,11 +177,7 @@ function NewCustomer({ phone, projectId }: { phone: string; projectId?: number }
         <div className="field">
           <label htmlFor="new-project">{t.project}</label>
           <select id="new-project" value={pid} onChange={(e) => choose(projects.find((p) => p.id === Number(e.target.value)))}>
-            {projects.map((p) => (
-              <option key={p.id} value={p.id}>
-                {p.name}
-              </option>
-            ))}
+            <NamedOptions items={projects} />
           </select>
         </div>
       )}

@@ -5,6 +5,7 @@ import { useEffect, useState } from 'react';
 import { api, ApiError, type Named } from './api.ts';
 import { useT, type Lang } from './i18n.ts';
 import { APP, navigate } from './router.ts';
+import { NamedOptions } from './NamedOptions.tsx';
 
 const TEXT = {
   en: {
@@ -314,11 +315,7 @@ function PartsSection({ projectId, kind, title, x, withId, staffed }: { projectI
             <span>{x.group}</span>
             <select name="group_id">
               <option value="">{x.none}</option>
-              {groups.map((g) => (
-                <option key={g.id} value={g.id}>
-                  {g.name}
-                </option>
-              ))}
+              <NamedOptions items={groups} />
             </select>
           </label>
         )}
@@ -327,11 +324,7 @@ function PartsSection({ projectId, kind, title, x, withId, staffed }: { projectI
             <span>{x.site}</span>
             <select name="site_id">
               <option value="">{x.none}</option>
-              {sites.map((s) => (
-                <option key={s.id} value={s.id}>
-                  {s.name}
-                </option>
-              ))}
+              <NamedOptions items={sites} />
             </select>
           </label>
         )}
@@ -544,11 +537,7 @@ function DidsSection({ projectId, x }: { projectId: number; x: X }) {
           <span>{x.repository}</span>
           <select name="repository_id">
             <option value="">{x.none}</option>
-            {repos.map((r) => (
-              <option key={r.id} value={r.id}>
-                {r.name}
-              </option>
-            ))}
+            <NamedOptions items={repos} />
           </select>
         </label>
         <button type="submit">{x.add}</button>
