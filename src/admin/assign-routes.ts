@@ -11,7 +11,7 @@ import { getRepository } from '../crm/setup.ts';
 import { forbidden, notFound } from '../errors.ts';
 import { actorOf, roleAllows } from '../access/roles.ts';
 import { principalOf } from './access.ts';
-import type { AdminDeps } from './index.ts';
+import type { AdminDeps } from './deps.ts';
 import { userNames } from '../access/users.ts';
 import { keyPageOf, pageOf } from './paging.ts';
 import * as S from './schemas.ts';

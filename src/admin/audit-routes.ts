@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { listAudit } from '../crm/audit.ts';
 import { invalid } from '../errors.ts';
-import type { AdminDeps } from './index.ts';
+import type { AdminDeps } from './deps.ts';
 import { pageOf } from './paging.ts';
 import * as S from './schemas.ts';
 import * as wire from './wire.ts';

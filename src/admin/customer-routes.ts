@@ -10,7 +10,7 @@ import { forbidden, invalid, notFound } from '../errors.ts';
 import { actorOf, roleAllows } from '../access/roles.ts';
 import { principalOf } from './access.ts';
 import { normalizePhone } from '../phone.ts';
-import type { AdminDeps } from './index.ts';
+import type { AdminDeps } from './deps.ts';
 import { pageOf } from './paging.ts';
 import * as S from './schemas.ts';
 import * as wire from './wire.ts';

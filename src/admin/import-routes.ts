@@ -12,7 +12,7 @@ import { MAX_PREVIEW_ROWS, PREVIEW_ROWS, previewImport } from '../crm/import-pre
 import { DELIMITERS } from '../crm/import-rows.ts';
 import { getImport, rejectsCsv, undoImport } from '../crm/import-records.ts';
 import { AppError } from '../errors.ts';
-import type { AdminDeps } from './index.ts';
+import type { AdminDeps } from './deps.ts';
 import * as S from './schemas.ts';
 import { ListFilterProperties, listFilterOf } from './list-filter.ts';
 

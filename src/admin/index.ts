@@ -1,8 +1,6 @@
 // The admin API: access (bearer token or console session, roles, projects: access.ts), then each
 // resource's routes, registered explicitly.
 import type { FastifyInstance } from 'fastify';
-import type { Config } from '../config.ts';
-import type { Db } from '../db/connect.ts';
 import type { NamedKeyStore } from '../access/keys.ts';
 import { ErrorBody } from './schemas.ts';
 import { registerAccess } from './access.ts';
@@ -14,19 +12,12 @@ import { assignRoutes } from './assign-routes.ts';
 import { importRoutes } from './import-routes.ts';
 import { auditRoutes } from './audit-routes.ts';
 import { lifecycleRoutes } from './lifecycle-routes.ts';
-import type { SetupCache } from '../crm/setup-cache.ts';
 import { webhookRoutes } from './webhook-routes.ts';
 import { integrationRoutes } from './integration-routes.ts';
 import { statisticsRoutes } from './statistics-routes.ts';
 import { decimalIdParams } from '../security.ts';
 import { refuseNul, strictQueryIntegers } from './input-guard.ts';
-
-export interface AdminDeps {
-  config: Config;
-  db: Db;
-  /** the process's setup cache: routes that change setup tell it after their commit */
-  setup: SetupCache;
-}
+import type { AdminDeps } from './deps.ts';
 
 export async function adminRoutes(admin: FastifyInstance, deps: AdminDeps & { keys: NamedKeyStore }) {
   admin.addSchema(ErrorBody);

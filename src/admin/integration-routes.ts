@@ -4,7 +4,7 @@ import { Type, type TSchema } from '@fastify/type-provider-typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { getSettings, putSettings, type IntegrationKind } from '../crm/integration-settings.ts';
 import { getProject } from '../crm/setup.ts';
-import type { AdminDeps } from './index.ts';
+import type { AdminDeps } from './deps.ts';
 import * as S from './schemas.ts';
 
 const FieldName = Type.String({ minLength: 1, maxLength: 64 });

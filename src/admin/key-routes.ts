@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { createKey, listKeys, revokeKey, toKey, type NamedKeyStore } from '../access/keys.ts';
 import * as P from '../access/schemas.ts';
-import type { AdminDeps } from './index.ts';
+import type { AdminDeps } from './deps.ts';
 import { pageOf } from './paging.ts';
 import * as S from './schemas.ts';
 import * as wire from './wire.ts';

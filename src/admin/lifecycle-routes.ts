@@ -11,7 +11,7 @@ import { deleteDid, patchAssign, patchField, patchProject, patchSetupRow, remove
 import type { Q } from '../db/connect.ts';
 import { forbidden, notFound } from '../errors.ts';
 import { principalOf } from './access.ts';
-import type { AdminDeps } from './index.ts';
+import type { AdminDeps } from './deps.ts';
 import * as S from './schemas.ts';
 import * as wire from './wire.ts';
 

@@ -7,7 +7,7 @@ import { createDid, createPart, createProject, createStaffed, getProject, listDi
 import { keyPageOf, pageOf } from './paging.ts';
 import { principalOf } from './access.ts';
 import { projectLimit } from '../access/roles.ts';
-import type { AdminDeps } from './index.ts';
+import type { AdminDeps } from './deps.ts';
 import * as S from './schemas.ts';
 import * as wire from './wire.ts';
 

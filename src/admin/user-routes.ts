@@ -4,7 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { hashPassword } from '../access/passwords.ts';
 import { createUser, endUserSessions, getUser, listUsers, patchUser, toUser } from '../access/users.ts';
 import * as P from '../access/schemas.ts';
-import type { AdminDeps } from './index.ts';
+import type { AdminDeps } from './deps.ts';
 import { pageOf } from './paging.ts';
 import * as S from './schemas.ts';
 import * as wire from './wire.ts';

@@ -5,7 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { EVENT_TYPES } from '../crm/events.ts';
 import { createWebhook, deleteWebhook, getWebhookRow, listDeliveries, listWebhooks, retryDelivery, toWebhook, updateWebhook, type DeliveryRow } from '../crm/webhooks.ts';
 import { invalid } from '../errors.ts';
-import type { AdminDeps } from './index.ts';
+import type { AdminDeps } from './deps.ts';
 import { pageOf } from './paging.ts';
 import * as S from './schemas.ts';
 import * as wire from './wire.ts';

@@ -7,8 +7,9 @@ import type { Database } from './schema.ts';
 import { CallcrmPostgresDialect } from './pg-introspector.ts';
 import { createWriter, type Writer } from './writer.ts';
 import { prepareSqliteFiles } from './files.ts';
+import type { Dialect } from './dialect-name.ts';
 
-export type Dialect = 'sqlite' | 'postgres';
+export type { Dialect } from './dialect-name.ts';
 export type Q = Kysely<Database>;
 
 export interface Db {

@@ -5,7 +5,7 @@
 // PostgreSQL commits concurrently on separate connections, so there each write is its own transaction.
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.ts';
-import type { Dialect } from './connect.ts';
+import type { Dialect } from './dialect-name.ts';
 
 type Q = Kysely<Database>;
 type Job = { fn: (trx: Q) => Promise<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void };
