@@ -59,7 +59,12 @@ function idsOnly(data: Record<string, unknown>): Record<string, unknown> {
   return kept;
 }
 
-/** Deletes the project's import rejects that carry one of the person's identifiers. Returns how many. */
+/**
+ * Deletes the project's import rejects that carry one of the person's identifiers. Returns how many.
+ * It reads every reject of the project's imports (rejects are not indexed by value): an erasure is rare,
+ * and a project's rejects are bounded by what its imports refused; `DELETE /imports/:id` does not remove
+ * rejects, so a call center that keeps millions of them pays for it here, inside the erasure's write.
+ */
 export async function scrubRejects(trx: Q, projectId: number, ids: Identifiers, country: CountryCode): Promise<number> {
   if (ids.phones.size === 0 && ids.uniques.size === 0) return 0;
   const rows = await trx
