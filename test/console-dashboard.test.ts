@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { buildConsole } from '../scripts/build-console.mjs';
 import { browserSkipReason, checkA11y, launchBrowser, shot } from './browser.ts';
-import { admin, adminHeaders, KEYS, seedProject, setup, tel, type Harness } from './helpers.ts';
+import { admin, importBody, KEYS, seedProject, setup, tel, type Harness } from './helpers.ts';
 
 const PASSWORD = 'correct horse battery';
 
@@ -97,7 +97,7 @@ describe('supervisor screens in Chromium (sqlite)', { skip }, () => {
       assert.equal(lines.length, expected.length + 1, csv);
       assert.deepEqual(lines.slice(1).map((l) => l.split(',')[1]), expected.map((r) => String(r.id)));
       const historyBefore = await h.db.q.selectFrom('history').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-      const again = await h.app.inject({ method: 'POST', url: '/admin/v1/projects/10/import?repository_id=7&on_duplicate=update', headers: { ...adminHeaders, 'content-type': 'text/csv' }, payload: csv });
+      const again = await importBody(h.app, csv, { repository: 7, onDuplicate: 'update' });
       assert.equal(again.statusCode, 200, again.body);
       assert.deepEqual([again.json().created, again.json().error_count], [0, 0]);
       const historyAfter = await h.db.q.selectFrom('history').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();

@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { sql } from 'kysely';
-import { KEYS, admin, adminHeaders, dialects, seedProject, setup, tel, type Harness } from './helpers.ts';
+import { KEYS, admin, adminHeaders, importBody, dialects, seedProject, setup, tel, type Harness } from './helpers.ts';
 
 // Values only this customer holds, each in a different place: field values (current and overwritten,
 // so also in history and in the webhook outbox), a call note, a unique e-mail, a phone number (and its
@@ -55,7 +55,7 @@ for (const dialect of dialects()) {
       assert.equal((await tel(h.app, 'set_status', { authkey: KEYS.set_status, repository_assign_id: assignId, status_id: 2, notes: MARKS[4] })).code, 0);
       // Rows rejected for an impossible date: two carry the person's phone (another spelling) or e-mail.
       const csv = `first_name,mobile,email,birthday\n${MARKS[5]},+972 52 739 4417,,31/02/1990\n${MARKS[6]},054-111-2222,${MARKS[3].toUpperCase()},31/02/1990\n${OTHER},054-333-4444,,31/02/1990\n`;
-      const imported = await h.app.inject({ method: 'POST', url: '/admin/v1/projects/10/import?repository_id=7', headers: { ...adminHeaders, 'content-type': 'text/csv' }, payload: csv });
+      const imported = await importBody(h.app, csv, { repository: 7 });
       assert.equal(imported.statusCode, 200, imported.body);
       assert.equal(imported.json().error_count, 3, imported.body);
       if (h.dialect === 'sqlite') {

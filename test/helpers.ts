@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import pg from 'pg';
 import inject from 'light-my-request';
@@ -105,6 +105,17 @@ export async function admin<T = any>(app: FastifyInstance, method: 'GET' | 'POST
   const want = expect ?? (method === 'POST' ? 201 : 200);
   if (res.statusCode !== want) throw new Error(`${method} ${path}: expected ${want}, got ${res.statusCode}: ${res.body}`);
   return res.json() as T;
+}
+
+/** POSTs an import body (CSV unless `type` says otherwise) with the admin token; returns the response. */
+export async function importBody(app: FastifyInstance, body: string | Readable, q: { project?: number; repository: number; onDuplicate?: 'skip' | 'update'; type?: string }) {
+  const qs = new URLSearchParams({ repository_id: String(q.repository), ...(q.onDuplicate ? { on_duplicate: q.onDuplicate } : {}) });
+  return app.inject({
+    method: 'POST',
+    url: `/admin/v1/projects/${q.project ?? 10}/import?${qs}`,
+    headers: { ...adminHeaders, 'content-type': q.type ?? 'text/csv' },
+    payload: body,
+  });
 }
 
 /** Calls a telephony endpoint with GET and query parameters; returns the parsed envelope. */

@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseId, MAX_ID } from '../src/ids.ts';
 import { idArg } from '../src/cli/args.ts';
-import { admin, adminHeaders, dialects, seedProject, setup, tel, KEYS, type Harness } from './helpers.ts';
+import { admin, adminHeaders, importBody, dialects, seedProject, setup, tel, KEYS, type Harness } from './helpers.ts';
 
 const MAX = 9007199254740991;
 
@@ -91,12 +91,7 @@ for (const dialect of dialects()) {
     });
 
     test('import: an id column past the bound is a row error', async () => {
-      const res = await h.app.inject({
-        method: 'POST',
-        url: '/admin/v1/projects/10/import?repository_id=7',
-        headers: { ...adminHeaders, 'content-type': 'text/csv' },
-        payload: 'id,first_name\n9007199254740992,Big\n1e3,Sci\n',
-      });
+      const res = await importBody(h.app, 'id,first_name\n9007199254740992,Big\n1e3,Sci\n', { repository: 7 });
       assert.equal(res.statusCode, 200, res.body);
       const sum = res.json();
       assert.equal(sum.created, 0);

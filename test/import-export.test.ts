@@ -4,20 +4,10 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
-import { admin, adminHeaders, dialects, seedProject, setup, tel, KEYS, SEED_FIELDS, type Harness } from './helpers.ts';
+import { admin, adminHeaders, importBody, dialects, seedProject, setup, tel, KEYS, SEED_FIELDS, type Harness } from './helpers.ts';
 import { importCustomers } from '../src/crm/import.ts';
 
 type Summary = { created: number; updated: number; skipped: number; errors: { line: number; message: string }[]; error_count: number };
-
-async function importBody(app: FastifyInstance, body: string | Readable, q: { project?: number; repository: number; onDuplicate?: 'skip' | 'update'; type?: string }) {
-  const qs = new URLSearchParams({ repository_id: String(q.repository), ...(q.onDuplicate ? { on_duplicate: q.onDuplicate } : {}) });
-  return app.inject({
-    method: 'POST',
-    url: `/admin/v1/projects/${q.project ?? 10}/import?${qs}`,
-    headers: { ...adminHeaders, 'content-type': q.type ?? 'text/csv' },
-    payload: body,
-  });
-}
 
 async function importOk(app: FastifyInstance, body: string, q: Parameters<typeof importBody>[2]): Promise<Summary> {
   const res = await importBody(app, body, q);

@@ -2,7 +2,7 @@
 // DELETE of assigns, and the audit rows they leave, through the admin and telephony APIs.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KEYS, admin, adminHeaders, dialects, seedProject, setup, tel, type Harness } from './helpers.ts';
+import { KEYS, admin, adminHeaders, importBody, dialects, seedProject, setup, tel, type Harness } from './helpers.ts';
 
 const byPhone = { did: '07333333333', project_id: 10, phone: '0500000000' };
 
@@ -18,7 +18,7 @@ async function fieldId(h: Harness, name: string): Promise<number> {
 }
 
 async function importCsv(h: Harness, csv: string) {
-  const res = await h.app.inject({ method: 'POST', url: '/admin/v1/projects/10/import?repository_id=7', headers: { ...adminHeaders, 'content-type': 'text/csv' }, payload: csv });
+  const res = await importBody(h.app, csv, { repository: 7 });
   assert.equal(res.statusCode, 200, res.body);
   return res.json() as { created: number; errors: { line: number; message: string }[] };
 }

@@ -2,7 +2,7 @@
 // stored it. Both now answer 400 naming the field, and nothing is written.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { admin, adminHeaders, dialects, seedProject, setup, type Harness } from './helpers.ts';
+import { admin, adminHeaders, importBody, dialects, seedProject, setup, type Harness } from './helpers.ts';
 
 for (const dialect of dialects()) {
   describe(dialect, () => {
@@ -45,12 +45,7 @@ for (const dialect of dialects()) {
     });
 
     test('U+0000 in an imported cell is an error of that row on both databases; the other rows are imported', async () => {
-      const res = await h.app.inject({
-        method: 'POST',
-        url: '/admin/v1/projects/10/import?repository_id=7',
-        headers: { ...adminHeaders, 'content-type': 'text/csv' },
-        payload: 'first_name,city\nNul,Hai\u0000fa\nFine,Akko\n',
-      });
+      const res = await importBody(h.app, 'first_name,city\nNul,Hai\u0000fa\nFine,Akko\n', { repository: 7 });
       assert.equal(res.statusCode, 200, res.body);
       const sum = res.json();
       assert.equal(sum.created, 1);

@@ -3,7 +3,7 @@
 // through every path: admin create and PATCH, set_data, get_data, history, CSV and NDJSON import, export.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { admin, adminHeaders, dialects, setup, tel, KEYS, type Harness } from './helpers.ts';
+import { admin, adminHeaders, importBody, dialects, setup, tel, KEYS, type Harness } from './helpers.ts';
 
 const P = 40;
 const MEMBERS = ['valueOf', 'toString', 'hasOwnProperty', 'toLocaleString', 'isPrototypeOf', '__defineGetter__'] as const;
@@ -91,7 +91,7 @@ for (const dialect of dialects()) {
         ['4103', '3', '', '', 'l', 'p', '', ''],
       ]);
       // A __proto__ column is an unknown column, never a silently dropped one.
-      const proto = await h.app.inject({ method: 'POST', url: `/admin/v1/projects/${P}/import?repository_id=${r2}`, headers: { ...adminHeaders, 'content-type': 'text/csv' }, payload: 'isPrototypeOf,__proto__\np,x\n' });
+      const proto = await importBody(h.app, 'isPrototypeOf,__proto__\np,x\n', { project: P, repository: r2 });
       assert.ok(proto.statusCode === 400 || proto.json().created === 0, proto.body);
     });
   });

@@ -2,7 +2,7 @@
 // real local receiver, retries, timeouts, give-up and manual retry.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ADMIN_TOKEN, KEYS, admin, adminHeaders, dialects, seedProject, setup, tel, type Harness } from './helpers.ts';
+import { ADMIN_TOKEN, KEYS, admin, adminHeaders, importBody, dialects, seedProject, setup, tel, type Harness } from './helpers.ts';
 import { Receiver, verify } from './receiver.ts';
 
 const FAST = {
@@ -122,7 +122,7 @@ for (const dialect of dialects()) {
       rx.received = [];
       await admin(h.app, 'POST', '/projects/10/customers', { id: 130, fields: { first_name: 'Ann', mobile: '052-111-2222' } });
       const csv = 'first_name,mobile\nBob,052-333-4444\nCid,052-555-6666\n';
-      const imp = await h.app.inject({ method: 'POST', url: '/admin/v1/projects/10/import?repository_id=7', headers: { ...adminHeaders, 'content-type': 'text/csv' }, payload: csv });
+      const imp = await importBody(h.app, csv, { repository: 7 });
       assert.ok(imp.statusCode < 300, imp.body);
       await rx.waitFor((x) => x.events('customer.created').length === 3 && x.events('import.finished').length === 1);
       const fin = rx.events('import.finished')[0];
