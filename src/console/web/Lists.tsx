@@ -7,6 +7,7 @@ import { formatDateTime } from './format.ts';
 import { useT, type Lang } from './i18n.ts';
 import { APP, navigate, onLinkClick } from './router.ts';
 import { NamedOptions } from './NamedOptions.tsx';
+import { ListHead } from './ListHead.tsx';
 
 interface Assign {
   id: number;
@@ -68,6 +69,9 @@ export function Lists({ params }: { params: URLSearchParams }) {
   const [repos, setRepos] = useState<Named[]>([]);
   const [statuses, setStatuses] = useState<Named[]>([]);
   const [workers, setWorkers] = useState<Named[]>([]);
+  // The project whose repositories, statuses and workers are loaded: the filter form waits for them, so
+  // its selects start with their options (a form re-made when they arrive would drop a choice made meanwhile).
+  const [loadedFor, setLoadedFor] = useState<number | null>(null);
   const [rows, setRows] = useState<Assign[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -91,6 +95,7 @@ export function Lists({ params }: { params: URLSearchParams }) {
         setRepos(r);
         setStatuses(s);
         setWorkers(w);
+        setLoadedFor(projectId);
       },
       (e: ApiError) => setError(e.message),
     );
@@ -130,47 +135,49 @@ export function Lists({ params }: { params: URLSearchParams }) {
   return (
     <section aria-labelledby="lists-title">
       <h1 id="lists-title">{x.title}</h1>
-      <form
-        className="filters"
-        key={`${projectId}:${repositoryId}:${filterKey}:${repos.length}:${statuses.length}:${workers.length}`}
-        onSubmit={(e) => {
-          e.preventDefault();
-          go(e.currentTarget);
-        }}
-      >
-        <label className="field">
-          <span>{x.project}</span>
-          <select name="project_id" defaultValue={projectId ?? ''} onChange={(e) => navigate(`${APP}/lists?project_id=${e.target.value}`, true)}>
-            <NamedOptions items={projects} />
-          </select>
-        </label>
-        <label className="field">
-          <span>{x.repository}</span>
-          <select name="repository_id" defaultValue={repositoryId ?? ''}>
-            <NamedOptions items={repos} />
-          </select>
-        </label>
-        <label className="field">
-          <span>{x.status}</span>
-          <select name="status_id" defaultValue={params.get('status_id') ?? ''}>
-            <option value="">{x.anyStatus}</option>
-            <option value="0">{x.noStatus}</option>
-            <NamedOptions items={statuses} />
-          </select>
-        </label>
-        <label className="field">
-          <span>{x.agent}</span>
-          <select name="worker_id" defaultValue={params.get('worker_id') ?? ''}>
-            <option value="">{x.anyAgent}</option>
-            <NamedOptions items={workers} />
-          </select>
-        </label>
-        <label className="field">
-          <span>{x.notCalled}</span>
-          <input name="not_called_days" type="number" min={0} max={36500} inputMode="numeric" defaultValue={params.get('not_called_days') ?? ''} />
-        </label>
-        <button type="submit">{x.show}</button>
-      </form>
+      {projectId !== undefined && loadedFor === projectId && (
+        <form
+          className="filters"
+          key={`${projectId}:${repositoryId}:${filterKey}`}
+          onSubmit={(e) => {
+            e.preventDefault();
+            go(e.currentTarget);
+          }}
+        >
+          <label className="field">
+            <span>{x.project}</span>
+            <select name="project_id" defaultValue={projectId ?? ''} onChange={(e) => navigate(`${APP}/lists?project_id=${e.target.value}`, true)}>
+              <NamedOptions items={projects} />
+            </select>
+          </label>
+          <label className="field">
+            <span>{x.repository}</span>
+            <select name="repository_id" defaultValue={repositoryId ?? ''}>
+              <NamedOptions items={repos} />
+            </select>
+          </label>
+          <label className="field">
+            <span>{x.status}</span>
+            <select name="status_id" defaultValue={params.get('status_id') ?? ''}>
+              <option value="">{x.anyStatus}</option>
+              <option value="0">{x.noStatus}</option>
+              <NamedOptions items={statuses} />
+            </select>
+          </label>
+          <label className="field">
+            <span>{x.agent}</span>
+            <select name="worker_id" defaultValue={params.get('worker_id') ?? ''}>
+              <option value="">{x.anyAgent}</option>
+              <NamedOptions items={workers} />
+            </select>
+          </label>
+          <label className="field">
+            <span>{x.notCalled}</span>
+            <input name="not_called_days" type="number" min={0} max={36500} inputMode="numeric" defaultValue={params.get('not_called_days') ?? ''} />
+          </label>
+          <button type="submit">{x.show}</button>
+        </form>
+      )}
       {error && (
         <p role="alert" className="error">
           {error}
@@ -190,15 +197,7 @@ export function Lists({ params }: { params: URLSearchParams }) {
         <p>{x.none}</p>
       ) : (
         <table className="list" data-testid="assign-list">
-          <thead>
-            <tr>
-              <th scope="col">{x.assign}</th>
-              <th scope="col">{x.customer}</th>
-              <th scope="col">{x.status}</th>
-              <th scope="col">{x.agent}</th>
-              <th scope="col">{x.lastCall}</th>
-            </tr>
-          </thead>
+          <ListHead columns={[x.assign, x.customer, x.status, x.agent, x.lastCall]} />
           <tbody>
             {rows.map((a) => (
               <tr key={a.id}>
