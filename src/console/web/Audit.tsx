@@ -6,6 +6,7 @@ import { formatDateTime } from './format.ts';
 import { useT, type Lang } from './i18n.ts';
 import { APP, navigate } from './router.ts';
 import { errorText } from './Setup.tsx';
+import { ListHead } from './ListHead.tsx';
 
 const TEXT = {
   en: { title: 'Audit log', endpoint: 'Endpoint', any: 'Any', code: 'Code', project: 'Project id', worker: 'Worker id', since: 'From (date)', until: 'Until (date)', show: 'Show', at: 'When', key: 'Key', client: 'Client', assign: 'Assign', latency: 'ms', more: 'More', none: 'Nothing recorded.' },
@@ -104,18 +105,7 @@ export function Audit({ params }: { params: URLSearchParams }) {
         <p>{x.none}</p>
       ) : (
         <table className="list" data-testid="audit-list">
-          <thead>
-            <tr>
-              <th scope="col">{x.at}</th>
-              <th scope="col">{x.endpoint}</th>
-              <th scope="col">{x.code}</th>
-              <th scope="col">{x.key}</th>
-              <th scope="col">{x.client}</th>
-              <th scope="col">{x.worker}</th>
-              <th scope="col">{x.assign}</th>
-              <th scope="col">{x.latency}</th>
-            </tr>
-          </thead>
+          <ListHead columns={[x.at, x.endpoint, x.code, x.key, x.client, x.worker, x.assign, x.latency]} />
           <tbody>
             {rows.map((r) => (
               <tr key={r.id}>

@@ -7,6 +7,7 @@ import { customerName, formatDateTime } from './format.ts';
 import { useT } from './i18n.ts';
 import { FieldInput } from './FieldInput.tsx';
 import { NamedOptions } from './NamedOptions.tsx';
+import { ListHead } from './ListHead.tsx';
 
 export function CustomerCard({ id, user }: { id: number; user: User }) {
   const { t } = useT();
@@ -156,14 +157,7 @@ function Assigns({ card, user, current, onChanged }: { card: Card; user: User; c
     <section aria-labelledby="assigns-title">
       <h2 id="assigns-title">{t.assigns}</h2>
       <table className="list">
-        <thead>
-          <tr>
-            <th scope="col">{t.repository}</th>
-            <th scope="col">{t.status}</th>
-            <th scope="col">{t.lastCall}</th>
-            <th scope="col">{t.lastNotes}</th>
-          </tr>
-        </thead>
+        <ListHead columns={[t.repository, t.status, t.lastCall, t.lastNotes]} />
         <tbody>
           {card.assigns.map((a) => (
             <tr key={a.id}>

@@ -8,6 +8,7 @@ import { formatDateTime } from './format.ts';
 import { useT, type Lang } from './i18n.ts';
 import { APP, navigate, onLinkClick } from './router.ts';
 import { NamedOptions } from './NamedOptions.tsx';
+import { ListHead } from './ListHead.tsx';
 
 const REFRESH_MS = 30_000;
 
@@ -175,14 +176,7 @@ export function Dashboard({ params }: { params: URLSearchParams }) {
           </div>
           <h2>{x.repositories}</h2>
           <table className="list" data-testid="repositories">
-            <thead>
-              <tr>
-                <th scope="col">{x.repository}</th>
-                <th scope="col">{x.total}</th>
-                <th scope="col">{x.noStatus}</th>
-                <th scope="col">{x.status}</th>
-              </tr>
-            </thead>
+            <ListHead columns={[x.repository, x.total, x.noStatus, x.status]} />
             <tbody>
               {stats.repositories.map((r) => (
                 <tr key={r.repository_id}>
@@ -236,13 +230,7 @@ function CountTable({ caption, head, rows, days, x }: { caption: string; head: s
   return (
     <table className="list">
       <caption>{caption}</caption>
-      <thead>
-        <tr>
-          <th scope="col">{head}</th>
-          <th scope="col">{x.today}</th>
-          <th scope="col">{x.period(days)}</th>
-        </tr>
-      </thead>
+      <ListHead columns={[head, x.today, x.period(days)]} />
       <tbody>
         {rows.map((r) => (
           <tr key={r.key}>

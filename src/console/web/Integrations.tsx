@@ -8,6 +8,7 @@ import { CopyText } from './CopyText.tsx';
 import { useT, type Lang } from './i18n.ts';
 import { APP, navigate } from './router.ts';
 import { errorText } from './Setup.tsx';
+import { ListHead } from './ListHead.tsx';
 
 const TEXT = {
   en: {
@@ -274,15 +275,7 @@ function VicidialSection({ projectId, statuses, x }: { projectId: number; status
           }}
         >
           <table className="list" data-testid="status-map">
-            <thead>
-              <tr>
-                <th scope="col">{x.code}</th>
-                <th scope="col">{x.status}</th>
-                <th scope="col">
-                  <span className="visually-hidden">{x.removeRow}</span>
-                </th>
-              </tr>
-            </thead>
+            <ListHead columns={[x.code, x.status]} action={x.removeRow} />
             <tbody>
               {rows.map((r, i) => (
                 <tr key={i}>

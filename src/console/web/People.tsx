@@ -5,6 +5,7 @@ import { api } from './api.ts';
 import { formatDateTime } from './format.ts';
 import { useT, type Lang } from './i18n.ts';
 import { errorText } from './Setup.tsx';
+import { ListHead } from './ListHead.tsx';
 
 const TEXT = {
   en: {
@@ -116,18 +117,7 @@ export function Users() {
     <section aria-labelledby="users-title">
       <h1 id="users-title">{x.users}</h1>
       <table className="list">
-        <thead>
-          <tr>
-            <th scope="col">{x.username}</th>
-            <th scope="col">{x.role}</th>
-            <th scope="col">{x.worker}</th>
-            <th scope="col">{x.projects}</th>
-            <th scope="col">{x.newPassword}</th>
-            <th scope="col">
-              <span className="visually-hidden">{x.disable}</span>
-            </th>
-          </tr>
-        </thead>
+        <ListHead columns={[x.username, x.role, x.worker, x.projects, x.newPassword]} action={x.disable} />
         <tbody>
           {rows.map((u) => (
             <tr key={u.id}>
@@ -234,17 +224,7 @@ export function Keys() {
         </div>
       )}
       <table className="list">
-        <thead>
-          <tr>
-            <th scope="col">{x.name}</th>
-            <th scope="col">{x.endpoints}</th>
-            <th scope="col">{x.projects}</th>
-            <th scope="col">{x.lastUsed}</th>
-            <th scope="col">
-              <span className="visually-hidden">{x.revoke}</span>
-            </th>
-          </tr>
-        </thead>
+        <ListHead columns={[x.name, x.endpoints, x.projects, x.lastUsed]} action={x.revoke} />
         <tbody>
           {rows.map((k) => (
             <tr key={k.id}>

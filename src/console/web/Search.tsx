@@ -7,6 +7,7 @@ import { useT } from './i18n.ts';
 import { APP, navigate, onLinkClick } from './router.ts';
 import { FieldInput } from './FieldInput.tsx';
 import { NamedOptions } from './NamedOptions.tsx';
+import { ListHead } from './ListHead.tsx';
 
 type Found = Customer & { phones?: string[] };
 
@@ -91,15 +92,7 @@ export function CustomerList({ items }: { items: Found[] }) {
   const { t } = useT();
   return (
     <table className="list">
-      <thead>
-        <tr>
-          <th scope="col">{t.name}</th>
-          <th scope="col">{t.phones}</th>
-          <th scope="col">{t.email}</th>
-          <th scope="col">{t.project}</th>
-          <th scope="col">{t.id}</th>
-        </tr>
-      </thead>
+      <ListHead columns={[t.name, t.phones, t.email, t.project, t.id]} />
       <tbody>
         {items.map((c) => (
           <tr key={c.id}>

@@ -6,6 +6,7 @@ import { api, ApiError, type Named } from './api.ts';
 import { useT, type Lang } from './i18n.ts';
 import { APP, navigate } from './router.ts';
 import { NamedOptions } from './NamedOptions.tsx';
+import { ListHead } from './ListHead.tsx';
 
 const TEXT = {
   en: {
@@ -241,17 +242,7 @@ function PartsSection({ projectId, kind, title, x, withId, staffed }: { projectI
         <input type="checkbox" checked={archived} onChange={(e) => setArchived(e.target.checked)} /> {x.showArchived}
       </label>
       <table className="list">
-        <thead>
-          <tr>
-            <th scope="col">{x.id}</th>
-            <th scope="col">{x.name}</th>
-            {staffed && <th scope="col">{x.group}</th>}
-            {staffed && <th scope="col">{x.site}</th>}
-            <th scope="col">
-              <span className="visually-hidden">{x.archive}</span>
-            </th>
-          </tr>
-        </thead>
+        <ListHead columns={[x.id, x.name, ...(staffed ? [x.group, x.site] : [])]} action={x.archive} />
         <tbody>
           {rows.map((r) => (
             <tr key={r.id}>
@@ -361,17 +352,7 @@ function FieldsSection({ projectId, x }: { projectId: number; x: X }) {
         <input type="checkbox" checked={archived} onChange={(e) => setArchived(e.target.checked)} /> {x.showArchived}
       </label>
       <table className="list">
-        <thead>
-          <tr>
-            <th scope="col">{x.displayName}</th>
-            <th scope="col">{x.type}</th>
-            <th scope="col">{x.label}</th>
-            <th scope="col">{x.options}</th>
-            <th scope="col">
-              <span className="visually-hidden">{x.up}</span>
-            </th>
-          </tr>
-        </thead>
+        <ListHead columns={[x.displayName, x.type, x.label, x.options]} action={x.up} />
         <tbody>
           {rows.map((f, i) => (
             <tr key={f.id}>
@@ -489,15 +470,7 @@ function DidsSection({ projectId, x }: { projectId: number; x: X }) {
     <section aria-labelledby="sec-dids" className="card-form">
       <h2 id="sec-dids">{x.dids}</h2>
       <table className="list">
-        <thead>
-          <tr>
-            <th scope="col">{x.did}</th>
-            <th scope="col">{x.repository}</th>
-            <th scope="col">
-              <span className="visually-hidden">{x.remove}</span>
-            </th>
-          </tr>
-        </thead>
+        <ListHead columns={[x.did, x.repository]} action={x.remove} />
         <tbody>
           {rows.map((d) => (
             <tr key={d.id}>

@@ -8,6 +8,7 @@ import { formatDateTime } from './format.ts';
 import { useT, type Lang } from './i18n.ts';
 import { APP, navigate } from './router.ts';
 import { errorText } from './Setup.tsx';
+import { ListHead } from './ListHead.tsx';
 
 /** The events of src/crm/events.ts, in the order the docs list them. */
 const EVENTS = ['assign.status_changed', 'customer.fields_changed', 'call.recorded', 'customer.created', 'customer.erased', 'import.finished'];
@@ -172,17 +173,7 @@ export function Webhooks({ params }: { params: URLSearchParams }) {
       {rows && rows.length === 0 && <p>{x.none}</p>}
       {rows && rows.length > 0 && (
         <table className="list" data-testid="webhook-list">
-          <thead>
-            <tr>
-              <th scope="col">{x.url}</th>
-              <th scope="col">{x.events}</th>
-              <th scope="col">{x.projectsCol}</th>
-              <th scope="col">{x.state}</th>
-              <th scope="col">
-                <span className="visually-hidden">{x.deliveries}</span>
-              </th>
-            </tr>
-          </thead>
+          <ListHead columns={[x.url, x.events, x.projectsCol, x.state]} action={x.deliveries} />
           <tbody>
             {rows.map((w) => (
               <tr key={w.id} aria-current={w.id === chosen ? 'true' : undefined}>
@@ -324,20 +315,7 @@ function Deliveries({ hook, x, lang }: { hook: Webhook; x: X; lang: Lang }) {
       {rows && rows.length === 0 && <p>{x.noDeliveries}</p>}
       {rows && rows.length > 0 && (
         <table className="list" data-testid="delivery-list">
-          <thead>
-            <tr>
-              <th scope="col">{x.events}</th>
-              <th scope="col">{x.status}</th>
-              <th scope="col">{x.attempts}</th>
-              <th scope="col">{x.last}</th>
-              <th scope="col">{x.created}</th>
-              <th scope="col">{x.lastAttempt}</th>
-              <th scope="col">{x.next}</th>
-              <th scope="col">
-                <span className="visually-hidden">{x.retry}</span>
-              </th>
-            </tr>
-          </thead>
+          <ListHead columns={[x.events, x.status, x.attempts, x.last, x.created, x.lastAttempt, x.next]} action={x.retry} />
           <tbody>
             {rows.map((d) => (
               <tr key={d.id} data-status={d.status}>
