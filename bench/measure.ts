@@ -1,10 +1,12 @@
-// The load generator: autocannon in this process, N connections, no pipelining, a warm-up run whose
-// numbers are dropped, then the measured run. Latencies are recorded here at sub-millisecond resolution
-// (autocannon's own histogram keeps whole milliseconds, too coarse for a p50 under 1 ms).
+// One measurement of one case: a warm-up run whose numbers are dropped, then the measured run, with the
+// server's CPU per request and other processes' CPU over it. The load generator here is autocannon in
+// this process (N connections, no pipelining); bench/wrk.ts does the same with wrk. Latencies are
+// recorded here at sub-millisecond resolution (autocannon's own histogram keeps whole milliseconds, too
+// coarse for a p50 under 1 ms).
 import autocannon, { type Instance } from 'autocannon';
-import type { CaseRequests, Verifier } from './cases.ts';
+import { Verifier, autocannonRequests, type CaseRequests, type PlannedCase } from './cases.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cpuJiffies, processJiffies } from './processes.ts';
+import { cpuJiffies, endedChildrenJiffies, processJiffies } from './processes.ts';
 
 export interface Measurement {
   /** Mean requests per second over the measured run. */
@@ -39,43 +41,32 @@ export interface MeasureOptions {
   connections: number;
   duration: number;
   warmup: number;
+  /** Distinct requests planned per connection (the generator cycles through them). */
+  perConnection: number;
   /** The server's processes (with this one, they are "ours"; any other CPU use is noise). */
   serverPids: () => number[];
   /** PostgreSQL: the backends serving the server's database (their CPU is the server's, not noise). */
   databasePids?: () => Promise<number[]>;
   /** Processes that must be idle before the case starts (default: the server's). */
   quietPids?: () => number[];
-  /** A fresh request generator and its verifier (called once for the warm-up, once for the run). */
-  make(seedOffset: number): { spec: CaseRequests; verifier: Verifier };
+  /** The case's planned requests (called once for the warm-up with 1, once for the measured run with 0). */
+  make(seedOffset: number): PlannedCase;
 }
 
 export async function measure(o: MeasureOptions): Promise<Measurement> {
-  // A slow case leaves requests queued in the server after its clients have gone; the next case must not
-  // start until the server has worked them off (else it measures the previous case's backlog).
-  const busyMs = await waitIdle(o.quietPids?.() ?? o.serverPids());
-  if (o.warmup > 0) {
-    const warm = o.make(1);
-    await run(o, o.warmup, warm.spec);
-  }
-  const { spec, verifier } = o.make(0);
+  const busyMs = await waitUntilQuiet(o);
+  if (o.warmup > 0) await start(o, o.warmup, autocannonRequests(o.make(1), new Verifier(), o.perConnection));
+  const verifier = new Verifier();
+  const spec = autocannonRequests(o.make(0), verifier, o.perConnection);
   let latencies = new Float64Array(1 << 16);
   let count = 0;
-  let started = 0;
-  const serverPids = o.serverPids();
-  const pids = [process.pid, ...serverPids];
-  const dbBefore = new Map((o.databasePids ? await o.databasePids() : []).map((pid) => [pid, processJiffies(pid)]));
-  // The clock and the CPU counters start when autocannon does, after it has built every connection's
-  // requests (seconds of work for the benchmark process, none for the server).
-  let cpuBefore = cpuJiffies(pids);
-  let serverBefore = cpuJiffies(serverPids).ours;
-  let fromUs = monotonicUs();
+  const meter = new CpuMeter(o.serverPids(), o.databasePids);
+  await meter.prepare();
+  // The clock and the CPU counters start again when autocannon does, after it has built every
+  // connection's requests (seconds of work for the benchmark process, none for the server).
+  meter.start();
   const instance = start(o, o.duration, spec);
-  instance.on('start', () => {
-    started = performance.now();
-    fromUs = monotonicUs();
-    cpuBefore = cpuJiffies(pids);
-    serverBefore = cpuJiffies(serverPids).ours;
-  });
+  instance.on('start', () => meter.start());
   instance.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => {
     if (count === latencies.length) {
       const grown = new Float64Array(latencies.length * 2);
@@ -85,15 +76,8 @@ export async function measure(o: MeasureOptions): Promise<Measurement> {
     latencies[count++] = ms;
   });
   const result = await instance;
-  const seconds = (performance.now() - (started || performance.now())) / 1000 || result.duration;
-  const toUs = monotonicUs();
-  const cpuAfter = cpuJiffies(pids);
-  let dbJiffies = 0;
-  for (const pid of new Set([...dbBefore.keys(), ...(o.databasePids ? await o.databasePids() : [])])) {
-    dbJiffies += Math.max(0, processJiffies(pid) - (dbBefore.get(pid) ?? 0));
-  }
-  const serverJiffies = cpuJiffies(serverPids).ours - serverBefore + dbJiffies;
-  const otherJiffies = cpuAfter.machine - cpuBefore.machine - (cpuAfter.ours - cpuBefore.ours) - dbJiffies;
+  const cpu = await meter.stop(count);
+  const seconds = cpu.seconds || result.duration;
   const sorted = latencies.subarray(0, count).sort();
   return {
     rps: count / seconds,
@@ -106,16 +90,24 @@ export async function measure(o: MeasureOptions): Promise<Measurement> {
     wrong: verifier.wrong,
     checked: verifier.checked,
     wrongSamples: verifier.samples,
-    window: { fromUs, toUs },
+    window: cpu.window,
     busyBeforeMs: busyMs,
-    // A jiffy is 10 ms (USER_HZ 100).
-    serverCpuUsPerRequest: count ? (serverJiffies * 10_000) / count : NaN,
-    otherCores: Math.max(0, otherJiffies / 100 / seconds),
+    serverCpuUsPerRequest: cpu.serverCpuUsPerRequest,
+    otherCores: cpu.otherCores,
   };
 }
 
+/**
+ * A slow case leaves requests queued in the server after its clients have gone; the next case must not
+ * start until the server has worked them off (else it measures the previous case's backlog). Returns
+ * the ms waited.
+ */
+export function waitUntilQuiet(o: MeasureOptions): Promise<number> {
+  return waitIdle(o.quietPids?.() ?? o.serverPids());
+}
+
 /** Waits until the processes use at most a tenth of a core (over 200 ms), at most two minutes; returns the ms waited. */
-async function waitIdle(pids: number[]): Promise<number> {
+export async function waitIdle(pids: number[]): Promise<number> {
   const began = performance.now();
   while (performance.now() - began < 120_000) {
     const before = cpuJiffies(pids).ours;
@@ -125,12 +117,66 @@ async function waitIdle(pids: number[]): Promise<number> {
   return performance.now() - began - 200;
 }
 
-function start(o: MeasureOptions, duration: number, spec: CaseRequests): Instance {
-  return autocannon({ url: o.url, connections: o.connections, pipelining: 1, duration, timeout: 10, requests: spec.requests, setupClient: spec.setupClient });
+/**
+ * CPU over a measured run, from /proc: the server's (with its database backends) per answered request,
+ * and what processes other than ours used meanwhile. "Ours" are this process (autocannon runs in it),
+ * the server's processes, the database backends, and children of this process that ended during the
+ * run (a wrk run: its CPU is the load generator's, not noise).
+ */
+export class CpuMeter {
+  private dbBefore = new Map<number, number>();
+  private before = { machine: 0, ours: 0 };
+  private serverBefore = 0;
+  private startedMs = 0;
+  private fromUs = 0;
+
+  constructor(
+    private readonly serverPids: number[],
+    private readonly databasePids?: () => Promise<number[]>,
+  ) {}
+
+  /** Reads the database backends' counters (asynchronous: before the run starts). */
+  async prepare(): Promise<void> {
+    this.dbBefore = new Map((this.databasePids ? await this.databasePids() : []).map((pid) => [pid, processJiffies(pid)]));
+  }
+
+  /** The measured run starts now (again, if called twice). */
+  start(): void {
+    this.startedMs = performance.now();
+    this.fromUs = monotonicUs();
+    this.before = this.ours();
+    this.serverBefore = cpuJiffies(this.serverPids).ours;
+  }
+
+  /** The measured run has ended, with this many answers. */
+  async stop(requests: number): Promise<{ seconds: number; window: Measurement['window']; serverCpuUsPerRequest: number; otherCores: number }> {
+    const seconds = (performance.now() - this.startedMs) / 1000;
+    const toUs = monotonicUs();
+    const after = this.ours();
+    const serverAfter = cpuJiffies(this.serverPids).ours;
+    let dbJiffies = 0;
+    for (const pid of new Set([...this.dbBefore.keys(), ...(this.databasePids ? await this.databasePids() : [])])) {
+      dbJiffies += Math.max(0, processJiffies(pid) - (this.dbBefore.get(pid) ?? 0));
+    }
+    const serverJiffies = serverAfter - this.serverBefore + dbJiffies;
+    const otherJiffies = after.machine - this.before.machine - (after.ours - this.before.ours) - dbJiffies;
+    return {
+      seconds,
+      window: { fromUs: this.fromUs, toUs },
+      // A jiffy is 10 ms (USER_HZ 100).
+      serverCpuUsPerRequest: requests ? (serverJiffies * 10_000) / requests : NaN,
+      otherCores: seconds > 0 ? Math.max(0, otherJiffies / 100 / seconds) : 0,
+    };
+  }
+
+  private ours(): { machine: number; ours: number } {
+    const j = cpuJiffies([process.pid, ...this.serverPids]);
+    return { machine: j.machine, ours: j.ours + endedChildrenJiffies() };
+  }
 }
 
-async function run(o: MeasureOptions, duration: number, spec: CaseRequests): Promise<void> {
-  await start(o, duration, spec);
+function start(o: MeasureOptions, duration: number, spec: CaseRequests): Instance {
+  return autocannon({ url: o.url, connections: o.connections, pipelining: 1, duration, timeout: 10, requests: spec.requests, setupClient: spec.setupClient });
 }
 
 function percentile(sorted: Float64Array, q: number): number {
@@ -138,6 +184,6 @@ function percentile(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
-function monotonicUs(): number {
+export function monotonicUs(): number {
   return Number(process.hrtime.bigint() / 1000n);
 }

@@ -1,6 +1,10 @@
 // The benchmark's settings, read from the environment once (the benchmark is a script: it reads its own
 // BENCH_* variables; the server under test reads its own configuration).
+import { accessSync, constants, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { delimiter, join } from 'node:path';
+
+export type LoadGenerator = 'wrk' | 'autocannon';
 
 export interface BenchOptions {
   /** Customers in the dataset (BENCH_CUSTOMERS, default 1,000,000; smoke: 1,000). */
@@ -32,6 +36,14 @@ export interface BenchOptions {
    * CRM_WORKERS servers: two server starts fewer (the quick smoke test; default on).
    */
   readonly variants: boolean;
+  /**
+   * The load generator (BENCH_LOADGEN=auto|wrk|autocannon; auto: wrk when it is on PATH, else autocannon).
+   * wrk (C, a child process) spends about half the CPU per request autocannon (JavaScript, in this
+   * process) does, and the generator shares the machine's cores with the server.
+   */
+  readonly loadgen: LoadGenerator;
+  /** The wrk found on PATH (undefined when there is none). */
+  readonly wrkPath: string | undefined;
   /** Requests prepared per connection before a case (enough distinct ones for a real run; few in smoke mode). */
   readonly perConnection: number;
   readonly cores: number;
@@ -56,6 +68,13 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): BenchOptions 
   if (postgresUrl !== undefined && !/^postgres(ql)?:\/\//.test(postgresUrl)) problems.push('BENCH_DATABASE_URL must be a postgres:// URL');
   if (only === 'postgres' && postgresUrl === undefined) problems.push('BENCH_ONLY=postgres needs BENCH_DATABASE_URL');
 
+  const wrkPath = onPath('wrk', env.PATH);
+  const loadgenRaw = env.BENCH_LOADGEN?.trim().toLowerCase() || 'auto';
+  let loadgen: LoadGenerator = wrkPath !== undefined ? 'wrk' : 'autocannon';
+  if (loadgenRaw === 'wrk' || loadgenRaw === 'autocannon') loadgen = loadgenRaw;
+  else if (loadgenRaw !== 'auto') problems.push(`BENCH_LOADGEN=${JSON.stringify(env.BENCH_LOADGEN)} must be auto, wrk or autocannon`);
+  if (loadgenRaw === 'wrk' && wrkPath === undefined) problems.push('BENCH_LOADGEN=wrk, but there is no wrk on PATH (apt-get install wrk)');
+
   const profileCases = (env.BENCH_PROFILE_CASES?.trim() || 'b').split(',').map((c) => c.trim());
   const badCase = profileCases.find((c) => !['b', 'c', 'd', 'e'].includes(c));
   if (badCase !== undefined) problems.push(`BENCH_PROFILE_CASES names ${JSON.stringify(badCase)}: the cases are b, c, d, e`);
@@ -76,11 +95,28 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): BenchOptions 
     only: only as BenchOptions['only'],
     keep: flag(env.BENCH_KEEP),
     variants: env.BENCH_VARIANTS === undefined || flag(env.BENCH_VARIANTS),
+    loadgen,
+    wrkPath,
     perConnection: smoke ? 64 : 2048,
     cores: availableParallelism(),
   };
   if (problems.length > 0) throw new Error(problems.join('; '));
   return Object.freeze(options);
+}
+
+/** The first executable named so in PATH's directories, or undefined. */
+function onPath(name: string, path: string | undefined): string | undefined {
+  for (const dir of (path ?? '').split(delimiter)) {
+    if (dir === '') continue;
+    const file = join(dir, name);
+    try {
+      accessSync(file, constants.X_OK);
+      if (statSync(file).isFile()) return file;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
 }
 
 function flag(v: string | undefined): boolean {

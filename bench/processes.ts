@@ -91,6 +91,12 @@ export function killChildren(): void {
   }
 }
 
+/** A child spawned elsewhere (wrk, bench/wrk.ts) that killChildren must stop too, until it closes. */
+export function trackChild(proc: ChildProcess): void {
+  live.add(proc);
+  proc.once('close', () => live.delete(proc));
+}
+
 /** Spawns `node ...args` in the repository root; stdout and stderr go to logPath. */
 export function spawnNode(args: string[], env: Record<string, string>, logPath: string): Child {
   return spawnChild(process.execPath, args, env, logPath);
@@ -283,6 +289,18 @@ export function cpuJiffies(pids: number[]): { machine: number; ours: number } {
     }
   }
   return { machine, ours };
+}
+
+/**
+ * CPU jiffies of this process's children that have ended and been waited for (cutime + cstime of
+ * /proc/self/stat): a finished wrk run's, which its own /proc/<pid>/stat no longer shows once it has
+ * exited (Node waits for its children as soon as they exit).
+ */
+export function endedChildrenJiffies(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // after "pid (comm) ": cutime is field 13, cstime 14
+  return Number(fields[13]) + Number(fields[14]);
 }
 
 /** CPU jiffies one process has used so far (0 once it is gone). */

@@ -32,7 +32,14 @@ export interface Report {
   customers: number;
   command: string;
   machine: { cores: number; cpu: string; memoryGb: number; node: string; platform: string };
-  settings: { connections: number; duration: number; warmup: number; pipelining: 1 };
+  settings: {
+    connections: number;
+    duration: number;
+    warmup: number;
+    pipelining: 1;
+    /** The load generator: wrk as a child process, or autocannon in the benchmark process (BENCH_LOADGEN). */
+    loadgen: { name: 'wrk' | 'autocannon'; version: string; threads: number; process: 'child' | 'benchmark' };
+  };
   csvSeconds: number;
   getDataBytes: number;
   loads: LoadRow[];
@@ -96,7 +103,9 @@ export function renderReport(rep: Report): string {
   out.push(`- date: ${rep.date}`);
   out.push(`- command: \`${rep.command}\``);
   out.push(`- machine: ${rep.machine.cores} cores (${rep.machine.cpu}), ${rep.machine.memoryGb} GB, ${rep.machine.platform}, Node ${rep.machine.node}`);
-  out.push(`- load generator: autocannon in the benchmark process, ${rep.settings.connections} connections, pipelining ${rep.settings.pipelining}, ${rep.settings.warmup} s warm-up + ${rep.settings.duration} s per case`);
+  const g = rep.settings.loadgen;
+  const where = g.process === 'child' ? `a child process, ${g.threads} thread${g.threads > 1 ? 's' : ''}` : 'in the benchmark process';
+  out.push(`- load generator: ${g.name} ${g.version} (${where}), ${rep.settings.connections} connections, pipelining ${rep.settings.pipelining}, ${rep.settings.warmup} s warm-up + ${rep.settings.duration} s per case`);
   out.push(`- dataset: 1 project, 6 fields (two phone fields: mobile, home), 10 repositories (one assign per customer), 100 DIDs, 20 statuses; CSV written in ${rep.csvSeconds.toFixed(1)} s; a get_data answer is ${rep.getDataBytes} bytes`);
   out.push('');
   out.push(renderTable(rep.rows));

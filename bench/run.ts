@@ -1,46 +1,40 @@
 // `npm run bench`: generates a dataset, loads it through the product's import, starts the server as a
-// separate process and measures the telephony endpoints with autocannon against a bare node:http
-// ceiling, on SQLite and (BENCH_DATABASE_URL) PostgreSQL. Prints a markdown table and writes it to
-// bench/results/. Settings: bench/options.ts (BENCH_CUSTOMERS, BENCH_DURATION, BENCH_CONNECTIONS,
-// BENCH_SMOKE=1, BENCH_DATABASE_URL, BENCH_PROFILE=<dir>, ...).
+// separate process and measures the telephony endpoints with wrk (or autocannon, BENCH_LOADGEN)
+// against a bare node:http ceiling, on SQLite and (BENCH_DATABASE_URL) PostgreSQL. Prints a markdown
+// table and writes it to bench/results/. Settings: bench/options.ts (BENCH_CUSTOMERS, BENCH_DURATION,
+// BENCH_CONNECTIONS, BENCH_SMOKE=1, BENCH_DATABASE_URL, BENCH_PROFILE=<dir>, BENCH_LOADGEN, ...).
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import {
-  CASE_TITLES,
-  Verifier,
-  ceilingCase,
-  getDataByAssignCase,
-  getDataByPhoneCase,
-  setDataCase,
-  setStatusCase,
-  type CaseKey,
-  type CaseRequests,
-} from './cases.ts';
+import { createRequire } from 'node:module';
+import { CASE_TITLES, planCase, type CaseKey } from './cases.ts';
 import { summarizeFile, renderSummary } from './cpuprofile.ts';
 import { ASSIGN_BASE, OUT, PROJECT_ID, DIDS, mobileOf, spell, writeCsvFiles, type ImportFile } from './dataset.ts';
 import { combineLoads, loadCustomers, pickLoader, setupProject } from './load.ts';
-import { measure, type Measurement } from './measure.ts';
+import { measure, type MeasureOptions, type Measurement } from './measure.ts';
 import { readOptions, type BenchOptions } from './options.ts';
 import { createBenchDatabase } from './postgres.ts';
 import { buildProduct, killChildren, processTree, startCeiling, startServer, treeRss, type Server } from './processes.ts';
 import { failed, renderReport, writeResults, type CaseRow, type DbName, type LoadRow, type Report } from './report.ts';
 import { SEED_KEYS } from '../src/config.ts';
+import { WRK_THREADS, measureWithWrk, wrkVersion } from './wrk.ts';
 
 const began = performance.now();
 const say = (line: string) => process.stderr.write(`[bench ${((performance.now() - began) / 1000).toFixed(1).padStart(6)} s] ${line}\n`);
 
 const SEEDS: Record<CaseKey, number> = { a: 1, b: 2, c: 3, d: 4, e: 5 };
 
-function requestsFor(key: CaseKey, opts: BenchOptions, seed: number, v: Verifier, ceilingBody: string): CaseRequests {
-  const { customers, perConnection } = opts;
-  switch (key) {
-    case 'a': return ceilingCase(ceilingBody, v, perConnection);
-    case 'b': return getDataByPhoneCase(customers, seed, v, perConnection);
-    case 'c': return getDataByAssignCase(customers, seed, v, perConnection);
-    case 'd': return setStatusCase(customers, seed, v, perConnection);
-    case 'e': return setDataCase(customers, seed, v, perConnection);
-  }
+/** One measurement with the load generator the options name (BENCH_LOADGEN). */
+function measureCase(opts: BenchOptions, o: Omit<MeasureOptions, 'connections' | 'duration' | 'warmup' | 'perConnection'>): Promise<Measurement> {
+  const full: MeasureOptions = { connections: opts.connections, duration: opts.duration, warmup: opts.warmup, perConnection: opts.perConnection, ...o };
+  return opts.loadgen === 'wrk' ? measureWithWrk(full, opts.wrkPath!) : measure(full);
+}
+
+/** What the report says about the load generator. */
+function loadGenerator(opts: BenchOptions): Report['settings']['loadgen'] {
+  if (opts.loadgen === 'wrk') return { name: 'wrk', version: wrkVersion(opts.wrkPath!), threads: WRK_THREADS, process: 'child' };
+  const version = (createRequire(import.meta.url)('autocannon/package.json') as { version: string }).version;
+  return { name: 'autocannon', version, threads: 1, process: 'benchmark' };
 }
 
 async function main(): Promise<number> {
@@ -55,14 +49,15 @@ async function main(): Promise<number> {
       process.exit(130);
     });
   }
-  say(`${opts.customers.toLocaleString('en-US')} customers, ${opts.connections} connections, ${opts.warmup} s warm-up + ${opts.duration} s per case; work dir ${tmp}`);
+  const loadgen = loadGenerator(opts);
+  say(`${opts.customers.toLocaleString('en-US')} customers, ${loadgen.name} ${loadgen.version}, ${opts.connections} connections, ${opts.warmup} s warm-up + ${opts.duration} s per case; work dir ${tmp}`);
 
   const report: Report = {
     date,
     customers: opts.customers,
     command: commandLine(),
     machine: { cores: opts.cores, cpu: cpus()[0]?.model.trim() ?? 'unknown', memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform} ${process.arch}` },
-    settings: { connections: opts.connections, duration: opts.duration, warmup: opts.warmup, pipelining: 1 },
+    settings: { connections: opts.connections, duration: opts.duration, warmup: opts.warmup, pipelining: 1, loadgen },
     csvSeconds: 0,
     getDataBytes: 0,
     loads: [],
@@ -84,14 +79,19 @@ async function main(): Promise<number> {
     for (const db of halves(opts)) await runHalf(db, opts, files, tmp, report, ceiling);
     if (opts.only === 'postgres') report.notes.push('BENCH_ONLY=postgres: the SQLite half was not run.');
 
+    const where = loadgen.name === 'wrk' ? `wrk, a child process of ${WRK_THREADS} thread${WRK_THREADS > 1 ? 's' : ''}` : 'autocannon, in the benchmark process';
     report.notes.push(
-      `One machine: the load generator (autocannon, in the benchmark process) shares the ${opts.cores} cores with the server. ` +
+      `One machine: the load generator (${where}) shares the ${opts.cores} cores with the server. ` +
         `With CRM_WORKERS=${opts.workers} on ${opts.cores} cores, ${opts.workers} server workers and the load generator compete for the CPU, so that row understates what the workers gain on a machine of their own.`,
     );
     report.notes.push('Ratios are to (a) in the same run; p50/p99 are measured at the client over the measured seconds, warm-up excluded.');
     if (opts.smoke) report.notes.push('Smoke mode (BENCH_SMOKE=1): checks that every case runs and answers right; its figures mean nothing.');
     if (opts.customers !== 1_000_000) report.notes.push(`The targets are stated for 1,000,000 customers; this run has ${opts.customers.toLocaleString('en-US')}.`);
-    report.notes.push('Write cases POST form bodies (as the vendor\'s examples do); reads are GET with query parameters. Every answer is checked: a hit must name its customer, a miss must be an empty success, a write must succeed (column "wrong").');
+    report.notes.push(
+      loadgen.name === 'wrk'
+        ? 'Write cases POST form bodies (as the vendor\'s examples do); reads are GET with query parameters. Every answer is checked by what its case allows (wrk does not say which request an answer belongs to): (a) the constant body, (b) a customer or the empty success, with the share of misses as planned, (c) a customer, (d) and (e) a successful write (column "wrong"). BENCH_LOADGEN=autocannon checks every answer against its own request.'
+        : 'Write cases POST form bodies (as the vendor\'s examples do); reads are GET with query parameters. Every answer is checked: a hit must name its customer, a miss must be an empty success, a write must succeed (column "wrong").',
+    );
   } finally {
     if (!opts.keep) rmSync(tmp, { recursive: true, force: true });
     else say(`kept ${tmp}`);
@@ -143,17 +143,11 @@ async function runHalf(db: DbName, opts: BenchOptions, files: ImportFile[], tmp:
     if (load.loader !== 'cli') report.notes.push(`${db}: the dataset was loaded with ${load.loader}, not \`callcrm import\` (BENCH_LOADER, or the CLI is not there): the load figures are not the CLI's.`);
 
     const runCase = async (key: CaseKey, s: Server, durable: boolean | null): Promise<CaseRow> => {
-      const m = await measure({
+      const m = await measureCase(opts, {
         url: s.url,
-        connections: opts.connections,
-        duration: opts.duration,
-        warmup: opts.warmup,
         serverPids: () => processTree(s.pid),
         ...(pgdb ? { databasePids: pgdb.backendPids } : {}),
-        make(offset) {
-          const verifier = new Verifier();
-          return { spec: requestsFor(key, opts, SEEDS[key] * 1000 + offset, verifier, ceiling.body), verifier };
-        },
+        make: (offset) => planCase(key, opts.customers, SEEDS[key] * 1000 + offset, ceiling.body),
       });
       const row: CaseRow = {
         key,
@@ -180,18 +174,12 @@ async function runHalf(db: DbName, opts: BenchOptions, files: ImportFile[], tmp:
         ceiling.body = sample;
         const c = await startCeiling(sample, join(tmp, 'ceiling.log'));
         try {
-          const m = await measure({
+          const m = await measureCase(opts, {
             url: c.url,
-            connections: opts.connections,
-            duration: opts.duration,
-            warmup: opts.warmup,
             serverPids: () => [c.pid],
             // The CRM server, just started beside it, must be idle too.
             quietPids: () => [c.pid, ...processTree(server!.pid)],
-            make() {
-              const verifier = new Verifier();
-              return { spec: ceilingCase(sample, verifier, opts.perConnection), verifier };
-            },
+            make: () => planCase('a', opts.customers, SEEDS.a, sample),
           });
           ceiling.rps = m.rps;
           ceiling.cpuUs = m.serverCpuUsPerRequest;
@@ -259,16 +247,10 @@ async function profileCase(key: CaseKey, db: DbName, databaseUrl: string, opts: 
   const server = await startServer({ databaseUrl, durable: true, workers: 1, logPath, nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
   let m: Measurement;
   try {
-    m = await measure({
+    m = await measureCase(opts, {
       url: server.url,
-      connections: opts.connections,
-      duration: opts.duration,
-      warmup: opts.warmup,
       serverPids: () => processTree(server.pid),
-      make(offset) {
-        const verifier = new Verifier();
-        return { spec: requestsFor(key, opts, 7000 + SEEDS[key] * 10 + offset, verifier, ceilingBody), verifier };
-      },
+      make: (offset) => planCase(key, opts.customers, 7000 + SEEDS[key] * 10 + offset, ceilingBody),
     });
   } finally {
     await server.stop();

@@ -1,9 +1,10 @@
 // The benchmark's quick smoke run, so `npm run bench` never rots: a small dataset loaded through the
 // CLI and the import route, the ceiling and the four telephony cases (b-e) on SQLite with every answer
-// checked, half a second each. It proves the benchmark runs and answers right, never a timing (CI
-// machines are noisy). It used to run every case on every database with the non-durable and the
-// CRM_WORKERS servers too, ~68 s of every `npm test`; that full smoke is `BENCH_SMOKE=1 npm run bench`
-// (README "Performance"), which exercises the same code with two more server start-ups per database.
+// checked, half a second each, driven by wrk where it is installed, else by autocannon
+// (BENCH_LOADGEN=auto). It proves the benchmark runs and answers right, never a timing (CI machines are
+// noisy). It used to run every case on every database with the non-durable and the CRM_WORKERS servers
+// too, ~68 s of every `npm test`; that full smoke is `BENCH_SMOKE=1 npm run bench` (README
+// "Performance"), which exercises the same code with two more server start-ups per database.
 import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -82,6 +83,10 @@ describe('npm run bench, quick smoke run', { timeout: 300_000 }, () => {
       assert.equal(r[10], '0', `${r[0]}: errors or non-2xx`);
       assert.equal(r[11], '0', `${r[0]}: wrong answers`);
     }
+  });
+
+  test('names its load generator (wrk when installed, else autocannon)', () => {
+    assert.match(run.stdout, /^- load generator: (wrk|autocannon) \S+ \(/m);
   });
 
   test("reports the load through the product's import", () => {
