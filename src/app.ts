@@ -21,6 +21,7 @@ import { TRANSPORT_CODE, fail } from './telephony/codes.ts';
 import { createPipeline } from './telephony/pipeline.ts';
 import { createTelephonyPaths } from './telephony/paths.ts';
 import { createFastPath } from './telephony/fast-path.ts';
+import { isMultipartPost } from './telephony/body.ts';
 import { createAuditLog } from './crm/audit.ts';
 import { createLookup } from './crm/lookup.ts';
 import { createAuthThrottle } from './http/throttle.ts';
@@ -50,10 +51,10 @@ export async function buildApp({ config, db, logStream }: BuildOptions): Promise
   const telephony = createTelephonyPaths(config.basePaths);
   const requestIds = createRequestIds();
   const clientAddress = createClientAddress(config.trustProxy);
-  // The server's listener: a telephony endpoint's requests without a body to read (GET, HEAD, and every
+  // The server's listener: a telephony endpoint's requests (GET, HEAD, form and JSON POSTs, and every
   // method it refuses, WebDAV's included, which Fastify would not even route) go to the fast path
-  // (telephony/fast-path.ts) once it is wired below; POST and everything else to Fastify. Tests dispatch
-  // to this listener too (test/helpers.ts), so they exercise the carrier production uses.
+  // (telephony/fast-path.ts) once it is wired below; a multipart POST and everything else to Fastify.
+  // Tests dispatch to this listener too (test/helpers.ts), so they exercise the carrier production uses.
   let fastPath: ReturnType<typeof createFastPath> | undefined;
   // Requests refused before routing carry both error shapes: the path may be unknown or cut.
   const bothShapes = (slug: ErrorCode, message: string) => ({ ...fail([TRANSPORT_CODE, message]), ...errorBody(slug, message) });
@@ -62,7 +63,7 @@ export async function buildApp({ config, db, logStream }: BuildOptions): Promise
       createServer({ requireHostHeader: false }, (req, res) => {
         if (answerMissingHost(req, res, bothShapes)) return;
         // classify(), not of(): a fast-path request is not marked (no new property on every request).
-        const endpoint = fastPath && req.method !== 'POST' ? telephony.classify(req.url ?? '')?.endpoint : undefined;
+        const endpoint = fastPath && !isMultipartPost(req) ? telephony.classify(req.url ?? '')?.endpoint : undefined;
         if (endpoint) fastPath!(req, res, endpoint);
         else handler(req, res);
       }),

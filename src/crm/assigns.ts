@@ -4,6 +4,8 @@ import type { Q } from '../db/connect.ts';
 import type { AssignRow, CallEventsTable, CustomerRow, HistorySource } from '../db/schema.ts';
 import { advanceIdSequence, chunks, isUniqueViolation, lockRows, newRowId } from '../db/dialect.ts';
 import { conflict, unprocessable } from '../errors.ts';
+import { compileByShape, compileOnce } from '../db/compiled.ts';
+import { slot } from '../db/prepared.ts';
 import { emitEvents, type DomainEvent } from './events.ts';
 
 export interface AssignInput {
@@ -84,9 +86,11 @@ export async function getAssignRow(q: Q, id: number): Promise<AssignRow | undefi
   return q.selectFrom('assigns').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+const lockAssignStatement = compileOnce((q) => lockRows(q, q.selectFrom('assigns').selectAll().where('id', '=', slot(0))));
+
 /** The assign row, locked against concurrent status changes until the transaction ends (PostgreSQL). */
 export async function lockAssign(trx: Q, id: number): Promise<AssignRow | undefined> {
-  return lockRows(trx, trx.selectFrom('assigns').selectAll().where('id', '=', id)).executeTakeFirst();
+  return lockAssignStatement.first(trx, [id]);
 }
 
 export interface StatusWrite {
@@ -103,7 +107,7 @@ export async function setAssignStatus(trx: Q, assign: AssignRow, statusId: numbe
   if (assign.status_id === statusId) return false;
   const at = w.at ?? Date.now();
   await trx.updateTable('assigns').set({ status_id: statusId, updated_at: at }).where('id', '=', assign.id).execute();
-  await trx.insertInto('history').values(statusHistory(assign, statusId, w, at)).execute();
+  await insertStatusHistory(trx, assign, statusId, w, at);
   await emitEvents(trx, [statusChangedEvent(assign, statusId, { ...w, notes: null }, at)]);
   assign.status_id = statusId;
   return true;
@@ -128,27 +132,72 @@ function statusChangedEvent(assign: AssignRow, statusId: number | null, w: Statu
   };
 }
 
-/** The history row of a status change (assign still holds the old status). */
-function statusHistory(assign: AssignRow, statusId: number | null, w: StatusWrite, at: number) {
-  return {
-    project_id: assign.project_id,
-    customer_id: assign.customer_id,
-    assign_id: assign.id,
-    kind: 'status' as const,
+/** The history row of a status change; the kind and the unused columns are compiled in. */
+const statusHistoryInsert = compileOnce((q) =>
+  q.insertInto('history').values({
+    project_id: slot(0),
+    customer_id: slot(1),
+    assign_id: slot(2),
+    kind: 'status',
     field: null,
     old_value: null,
     new_value: null,
-    old_status_id: assign.status_id,
-    new_status_id: statusId,
+    old_status_id: slot(3),
+    new_status_id: slot(4),
     status_id: null,
     notes: null,
-    call_id: w.call_id ?? null,
-    worker_id: w.worker_id ?? null,
-    user_id: w.user_id ?? null,
-    source: w.source,
+    call_id: slot(5),
+    worker_id: slot(6),
+    user_id: slot(7),
+    source: slot(8),
+    at: slot(9),
+  }),
+);
+
+/** Inserts the history row of a status change (assign still holds the old status). */
+async function insertStatusHistory(trx: Q, assign: AssignRow, statusId: number | null, w: StatusWrite, at: number): Promise<void> {
+  await statusHistoryInsert.rows(trx, [
+    assign.project_id,
+    assign.customer_id,
+    assign.id,
+    assign.status_id,
+    statusId,
+    w.call_id ?? null,
+    w.worker_id ?? null,
+    w.user_id ?? null,
+    w.source,
     at,
-  };
+  ]);
 }
+
+/** recordCall's UPDATE of the assign, by shape: bit 1 sets the status, bit 2 the last call (see recordCall). */
+const recordCallUpdate = compileByShape((shape: number) => (q: Q) =>
+  q
+    .updateTable('assigns')
+    .set({
+      ...(shape & 1 ? { status_id: slot(2) } : {}),
+      ...(shape & 2 ? { last_call_at: slot(3), last_notes: slot(4), activity_at: slot(3) } : {}),
+      updated_at: slot(1),
+    })
+    .where('id', '=', slot(0)),
+);
+
+const insertCallEvent = compileOnce((q) =>
+  q
+    .insertInto('call_events')
+    .values({
+      project_id: slot(0),
+      assign_id: slot(1),
+      at: slot(2),
+      worker_id: slot(3),
+      status_id: slot(4),
+      notes: slot(5),
+      call_id: slot(6),
+      source: slot(7),
+      user_id: slot(8),
+    })
+    .returningAll(),
+);
 
 export interface CallInput {
   worker_id?: number | null;
@@ -173,37 +222,27 @@ export async function recordCall(trx: Q, assign: AssignRow, c: CallInput, status
   const statusChanged = statusTo !== undefined && statusTo !== assign.status_id;
   const newest = assign.last_call_at === null || at >= assign.last_call_at;
   if (statusChanged || newest) {
-    await trx
-      .updateTable('assigns')
-      .set({
-        ...(statusChanged ? { status_id: statusTo } : {}),
-        ...(newest ? { last_call_at: at, last_notes: c.notes ?? null, activity_at: at } : {}),
-        updated_at: Date.now(),
-      })
-      .where('id', '=', assign.id)
-      .execute();
+    // slots: 0 assign id, 1 updated_at, 2 status, 3 last_call_at = activity_at, 4 last_notes
+    await recordCallUpdate((statusChanged ? 1 : 0) | (newest ? 2 : 0)).rows(trx, [assign.id, Date.now(), statusTo, at, c.notes ?? null]);
   }
   const events: DomainEvent[] = [];
   if (statusChanged) {
-    await trx.insertInto('history').values(statusHistory(assign, statusTo, c, at)).execute();
+    await insertStatusHistory(trx, assign, statusTo, c, at);
     events.push(statusChangedEvent(assign, statusTo, { ...c, notes: c.notes ?? null }, at));
     assign.status_id = statusTo;
   }
-  const event = await trx
-    .insertInto('call_events')
-    .values({
-      project_id: assign.project_id,
-      assign_id: assign.id,
-      at,
-      worker_id: c.worker_id ?? null,
-      status_id: c.status_id ?? null,
-      notes: c.notes ?? null,
-      call_id: c.call_id ?? null,
-      source: c.source,
-      user_id: c.user_id ?? null,
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  const event = await insertCallEvent.first(trx, [
+    assign.project_id,
+    assign.id,
+    at,
+    c.worker_id ?? null,
+    c.status_id ?? null,
+    c.notes ?? null,
+    c.call_id ?? null,
+    c.source,
+    c.user_id ?? null,
+  ]);
+  if (!event) throw new Error('call event insert returned no row');
   events.push({
     type: 'call.recorded',
     project_id: assign.project_id,

@@ -12,6 +12,8 @@ import type { Db, Q } from '../db/connect.ts';
 import type { AuditLogTable } from '../db/schema.ts';
 import type { Insertable } from 'kysely';
 import { isConnectionFailure } from '../db/dialect.ts';
+import { compileOnce } from '../db/compiled.ts';
+import { slot } from '../db/prepared.ts';
 import { parseId } from '../ids.ts';
 
 export type AuditEntry = Insertable<AuditLogTable>;
@@ -56,9 +58,40 @@ export function auditRow(entry: AuditEntry): AuditEntry {
   };
 }
 
+const insertOne = compileOnce((q) =>
+  q.insertInto('audit_log').values({
+    at: slot(0),
+    endpoint: slot(1),
+    code: slot(2),
+    latency_ms: slot(3),
+    key_id: slot(4),
+    client_ip: slot(5),
+    worker_id: slot(6),
+    assign_id: slot(7),
+    project_id: slot(8),
+    actor: slot(9),
+    detail: slot(10),
+    key_name: slot(11),
+  }),
+);
+
 /** The audit row of a successful write, inserted in the write's own transaction (trx). */
 export async function insertAuditIn(trx: Q, entry: AuditEntry): Promise<void> {
-  await trx.insertInto('audit_log').values(auditRow(entry)).execute();
+  const r = auditRow(entry);
+  await insertOne.rows(trx, [
+    r.at,
+    r.endpoint,
+    r.code,
+    r.latency_ms,
+    r.key_id ?? null,
+    r.client_ip ?? null,
+    r.worker_id ?? null,
+    r.assign_id ?? null,
+    r.project_id ?? null,
+    r.actor ?? null,
+    r.detail ?? null,
+    r.key_name ?? null,
+  ]);
 }
 
 interface Pending {

@@ -7,6 +7,8 @@ import { normalizePhone, type CountryCode } from '../phone.ts';
 import { listFields, uniqueKey, validateValue, type Field, type ValueRules } from './fields.ts';
 import { dateOrderOf, type DateOrder } from './dates.ts';
 import { emitEvents } from './events.ts';
+import { compileByShape, compileOnce } from '../db/compiled.ts';
+import { slot } from '../db/prepared.ts';
 
 /**
  * display_name → value. Always a null-prototype object (emptyValues, parseData): the names are the
@@ -178,30 +180,8 @@ export async function updateCustomer(trx: Q, customer: CustomerRow, changes: Cha
   if (changed.length === 0) return applied;
   const now = ctx.at ?? Date.now();
   await indexValues(trx, customer.project_id, customer.id, changed, ctx.country, true);
-  await trx.updateTable('customers').set({ data: JSON.stringify(data), updated_at: now }).where('id', '=', customer.id).execute();
-  await trx
-    .insertInto('history')
-    .values(
-      applied.map((a) => ({
-        project_id: customer.project_id,
-        customer_id: customer.id,
-        assign_id: ctx.assign_id ?? null,
-        kind: 'field' as const,
-        field: a.field,
-        old_value: a.old_value,
-        new_value: a.new_value,
-        old_status_id: null,
-        new_status_id: null,
-        status_id: null,
-        notes: null,
-        call_id: ctx.call_id ?? null,
-        worker_id: ctx.worker_id ?? null,
-        user_id: ctx.user_id ?? null,
-        source: ctx.source,
-        at: now,
-      })),
-    )
-    .execute();
+  await updateData.rows(trx, [customer.id, JSON.stringify(data), now]);
+  await insertFieldHistory(trx, customer, applied, ctx, now);
   await emitEvents(trx, [
     {
       type: 'customer.fields_changed',
@@ -213,13 +193,60 @@ export async function updateCustomer(trx: Q, customer: CustomerRow, changes: Cha
   return applied;
 }
 
+// The statements of a field write (set_data runs them inside live calls), compiled once (db/compiled.ts).
+const updateData = compileOnce((q) => q.updateTable('customers').set({ data: slot(1), updated_at: slot(2) }).where('id', '=', slot(0)));
+const deleteUnique = compileOnce((q) => q.deleteFrom('customer_uniques').where('customer_id', '=', slot(0)).where('field_id', '=', slot(1)));
+const insertUnique = compileOnce((q) => q.insertInto('customer_uniques').values({ project_id: slot(0), field_id: slot(1), value: slot(2), customer_id: slot(3) }));
+const deletePhone = compileOnce((q) => q.deleteFrom('customer_phones').where('customer_id', '=', slot(0)).where('field_id', '=', slot(1)));
+const insertPhone = compileOnce((q) => q.insertInto('customer_phones').values({ project_id: slot(0), phone: slot(1), customer_id: slot(2), field_id: slot(3) }));
+
+/** Values per row of a field-history insert; a write of more than HISTORY_COMPILED values takes several inserts. */
+const HISTORY_VALUES = 6;
+const HISTORY_COMPILED = 8;
+const fieldHistoryInsert = compileByShape((rows: number) => (q: Q) =>
+  q.insertInto('history').values(
+    Array.from({ length: rows }, (_, i) => {
+      const v = (k: number) => slot(i * HISTORY_VALUES + k);
+      return {
+        project_id: v(0),
+        customer_id: v(1),
+        assign_id: v(2),
+        kind: 'field' as const,
+        field: v(3),
+        old_value: v(4),
+        new_value: v(5),
+        old_status_id: null,
+        new_status_id: null,
+        status_id: null,
+        notes: null,
+        // the same for every row of one write: after the per-row slots
+        call_id: slot(rows * HISTORY_VALUES),
+        worker_id: slot(rows * HISTORY_VALUES + 1),
+        user_id: slot(rows * HISTORY_VALUES + 2),
+        source: slot(rows * HISTORY_VALUES + 3),
+        at: slot(rows * HISTORY_VALUES + 4),
+      };
+    }),
+  ),
+);
+
+/** One history row per changed value, in one statement. */
+async function insertFieldHistory(trx: Q, customer: CustomerRow, applied: AppliedChange[], ctx: WriteContext, now: number): Promise<void> {
+  for (const part of chunks(applied, HISTORY_COMPILED)) {
+    const values: unknown[] = [];
+    for (const a of part) values.push(customer.project_id, customer.id, ctx.assign_id ?? null, a.field, a.old_value, a.new_value);
+    values.push(ctx.call_id ?? null, ctx.worker_id ?? null, ctx.user_id ?? null, ctx.source, now);
+    await fieldHistoryInsert(part.length).rows(trx, values);
+  }
+}
+
 async function indexValues(trx: Q, projectId: number, customerId: number, changes: Change[], country: CountryCode, replacing: boolean) {
   for (const { field, value } of changes) {
     if (field.unique) {
-      if (replacing) await trx.deleteFrom('customer_uniques').where('customer_id', '=', customerId).where('field_id', '=', field.id).execute();
+      if (replacing) await deleteUnique.rows(trx, [customerId, field.id]);
       if (value !== '') {
         try {
-          await trx.insertInto('customer_uniques').values({ project_id: projectId, field_id: field.id, value: uniqueKey(field, value, country), customer_id: customerId }).execute();
+          await insertUnique.rows(trx, [projectId, field.id, uniqueKey(field, value, country), customerId]);
         } catch (err) {
           // The primary key decides, not an earlier read: two concurrent writers cannot both win.
           if (isUniqueViolation(err)) throw new DuplicateUniqueError(field.display_name);
@@ -228,10 +255,10 @@ async function indexValues(trx: Q, projectId: number, customerId: number, change
       }
     }
     if (field.type === 'phone') {
-      if (replacing) await trx.deleteFrom('customer_phones').where('customer_id', '=', customerId).where('field_id', '=', field.id).execute();
+      if (replacing) await deletePhone.rows(trx, [customerId, field.id]);
       const phone = value === '' ? '' : normalizePhone(value, country);
       if (phone !== '') {
-        await trx.insertInto('customer_phones').values({ project_id: projectId, phone, customer_id: customerId, field_id: field.id }).execute();
+        await insertPhone.rows(trx, [projectId, phone, customerId, field.id]);
       }
     }
   }
@@ -243,8 +270,9 @@ export async function getCustomerRow(q: Q, id: number): Promise<CustomerRow | un
 
 /** The customer row, locked until the transaction ends (PostgreSQL) so concurrent field writes do not lose each other. */
 export async function lockCustomer(q: Q, id: number): Promise<CustomerRow | undefined> {
-  return lockRows(q, q.selectFrom('customers').selectAll().where('id', '=', id)).executeTakeFirst();
+  return lockCustomerStatement.first(q, [id]);
 }
+const lockCustomerStatement = compileOnce((q) => lockRows(q, q.selectFrom('customers').selectAll().where('id', '=', slot(0))));
 
 /**
  * The admin API's PATCH: the same type validation, unique rules and history as set_data, but

@@ -1,13 +1,17 @@
 // The setup version: one row, bumped in the transaction of every setup change, so that every process
 // can tell cheaply whether its setup cache is stale (crm/setup-cache.ts tells the whole story).
 import type { Q } from '../db/connect.ts';
+import { compileOnce } from '../db/compiled.ts';
 
 /** Marks a setup change; call inside the transaction that makes it. */
 export async function bumpSetupVersion(trx: Q): Promise<void> {
   await trx.updateTable('setup_version').set((eb) => ({ version: eb('version', '+', 1) })).where('id', '=', 1).execute();
 }
 
+// Read in every set_data's transaction (setup-cache.ts syncIn): compiled once.
+const read = compileOnce((q) => q.selectFrom('setup_version').select('version').where('id', '=', 1));
+
 export async function readSetupVersion(q: Q): Promise<number | undefined> {
-  const row = await q.selectFrom('setup_version').select('version').where('id', '=', 1).executeTakeFirst();
+  const row = await read.first(q, []);
   return row === undefined ? undefined : Number(row.version);
 }

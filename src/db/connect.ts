@@ -6,6 +6,7 @@ import { CompiledQuery, Kysely, SqliteAdapter, SqliteDialect, SqliteDriver, type
 import type { Database } from './schema.ts';
 import { CallcrmPostgresDialect } from './pg-introspector.ts';
 import { createWriter, type Writer } from './writer.ts';
+import { namedStatement } from './pg-named.ts';
 import { prepareSqliteFiles } from './files.ts';
 import type { Dialect } from './dialect-name.ts';
 
@@ -186,6 +187,22 @@ class FastConnectClient extends pg.Client {
   }
 }
 
+/**
+ * Kysely sends every query unnamed (`client.query(text, values)`), so PostgreSQL parses and plans it on
+ * every call. A text registered as a hot statement (pg-named.ts: the write path's compiled statements)
+ * goes out as a named prepared statement instead; pg prepares it once per connection. Every other query
+ * is passed through as it came.
+ */
+class NamedStatementClient extends FastConnectClient {
+  // pg's query() has many overloads; this only looks at the (text, values) form Kysely uses.
+  override query(...args: unknown[]): never {
+    const [text, values] = args;
+    const name = typeof text === 'string' && args.length === 2 && Array.isArray(values) ? namedStatement(text) : undefined;
+    const call = super.query as (...a: unknown[]) => never;
+    return name === undefined ? call.apply(this, args) : call.call(this, { name, text, values });
+  }
+}
+
 function openPostgres(url: string, opts: OpenOptions): Db {
   const options: string[] = [];
   if (opts.durable === false) options.push('-c synchronous_commit=off');
@@ -195,7 +212,8 @@ function openPostgres(url: string, opts: OpenOptions): Db {
     max: opts.poolSize ?? 10,
     // An unreachable database must turn into a quick "Database exception", not a hung IVR call: a refused
     // or reset connection fails at once, a connect that gets no answer after CONNECT_TIMEOUT_MS.
-    Client: FastConnectClient,
+    // DATABASE_PREPARED_STATEMENTS=false (an old PgBouncer in transaction pooling): nothing is named.
+    Client: opts.preparedStatements !== false ? NamedStatementClient : FastConnectClient,
     connectionTimeoutMillis: POOL_WAIT_MS,
     idleTimeoutMillis: 30000,
     // Sent as a startup parameter. Behind PgBouncer, list it in ignore_startup_parameters and set it on

@@ -14,7 +14,7 @@ import type { Db, Q } from './connect.ts';
 export interface Slot {
   readonly slot: number;
 }
-const slots: Slot[] = Array.from({ length: 16 }, (_, i) => Object.freeze({ slot: i }));
+const slots: Slot[] = Array.from({ length: 64 }, (_, i) => Object.freeze({ slot: i }));
 export const slot = (i: number) => slots[i] as unknown as never;
 
 export interface PreparedRead<R> {

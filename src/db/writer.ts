@@ -3,7 +3,7 @@
 // runs in its own savepoint, so one that fails is rolled back alone and never fails its neighbours,
 // and each caller is answered only after the shared commit.
 // PostgreSQL commits concurrently on separate connections, so there each write is its own transaction.
-import type { Kysely } from 'kysely';
+import { CompiledQuery, type Kysely } from 'kysely';
 import type { Database } from './schema.ts';
 import type { Dialect } from './dialect-name.ts';
 
@@ -15,6 +15,12 @@ export interface Writer {
   /** Waits for queued writes to commit (shutdown). */
   drain(): Promise<void>;
 }
+
+// Each job's savepoint, sent as fixed SQL: Kysely's savepoint builder makes a new transaction object and
+// compiles the statement for every job, three times per write (savepoint, release, rollback).
+const SAVEPOINT = CompiledQuery.raw('savepoint job');
+const RELEASE = CompiledQuery.raw('release savepoint job');
+const ROLLBACK_TO = CompiledQuery.raw('rollback to savepoint job');
 
 /** Most writes one shared transaction may carry; bounds the latency the last one in a batch sees. */
 const MAX_BATCH = 256;
@@ -52,14 +58,14 @@ export function createWriter(dialect: Dialect, db: Q): Writer {
       }
       try {
         for (const job of batch) {
-          const sp = await trx.savepoint('job').execute();
+          await trx.executeQuery(SAVEPOINT);
           try {
-            const value = await job.fn(sp);
-            await sp.releaseSavepoint('job').execute();
+            const value = await job.fn(trx);
+            await trx.executeQuery(RELEASE);
             results.push({ ok: true, value });
           } catch (err) {
-            await sp.rollbackToSavepoint('job').execute();
-            await sp.releaseSavepoint('job').execute();
+            await trx.executeQuery(ROLLBACK_TO);
+            await trx.executeQuery(RELEASE);
             results.push({ ok: false, value: err });
           }
         }

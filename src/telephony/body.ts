@@ -22,6 +22,11 @@ export function mediaTypeOf(header: string | undefined): string {
   return (semi === -1 ? header : header.slice(0, semi)).trim().toLowerCase();
 }
 
+/** A multipart POST: read by Fastify's @fastify/multipart (routes.ts), not by the fast path. */
+export function isMultipartPost(req: { method?: string | undefined; headers: IncomingHttpHeaders }): boolean {
+  return req.method === 'POST' && mediaTypeOf(req.headers['content-type']).startsWith('multipart/');
+}
+
 export async function readBody(p: Params, headers: IncomingHttpHeaders, body: Body, limit: number, charsets: Charsets): Promise<void> {
   const encoding = headers['content-encoding'];
   // A compressed body would be read as garbage (and its key as a wrong key): refused before any key is read.

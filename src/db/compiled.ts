@@ -1,0 +1,72 @@
+// Statements on the telephony write path, built and compiled once per dialect instead of on every call.
+// Building a query with Kysely (immutable node trees, frozen at every step) and compiling it to SQL cost
+// more than running it: in the 1M benchmark's profile of set_status, Kysely's own JavaScript was ~17 % of
+// the server's CPU, for statements whose text never changes. Here a statement is built once with slots
+// (prepared.ts) where its run-time values go, and each call binds the values and hands the compiled
+// query to the caller's transaction: the same SQL, the same connection and transaction, the same
+// driver (and the SQLite connection's statement cache, connect.ts), only without the rebuilding.
+import type { Compilable, CompiledQuery } from 'kysely';
+import type { Q } from './connect.ts';
+import { isPostgres } from './dialect.ts';
+import type { Slot } from './prepared.ts';
+import { registerNamed } from './pg-named.ts';
+
+interface Compiled {
+  query: CompiledQuery;
+  bind(params: readonly unknown[]): unknown[];
+}
+
+function compile<R>(q: Q, build: (q: Q) => Compilable<R>): Compiled {
+  const query = build(q).compile();
+  // Where each compiled parameter comes from: a run-time slot, or a constant fixed at build time.
+  const sources = query.parameters.map((p) => (p !== null && typeof p === 'object' && 'slot' in p ? (p as Slot).slot : { value: p }));
+  return { query, bind: (params) => sources.map((s) => (typeof s === 'number' ? params[s] : s.value)) };
+}
+
+export interface CompiledStatement<R> {
+  /** Runs the statement in q (a transaction, usually) with these slot values; its rows (RETURNING, SELECT). */
+  rows(q: Q, params: readonly unknown[]): Promise<R[]>;
+  /** The first row, or undefined. */
+  first(q: Q, params: readonly unknown[]): Promise<R | undefined>;
+}
+
+/**
+ * One statement, compiled on its first use on each dialect (a process may hold both: the test suite).
+ * `build` must put slot(i) wherever a value varies between calls; a value written as a constant is
+ * compiled in for good.
+ */
+export function compileOnce<R>(build: (q: Q) => Compilable<R>): CompiledStatement<R> {
+  let sqlite: Compiled | undefined;
+  let postgres: Compiled | undefined;
+  const forQ = (q: Q): Compiled => {
+    if (!isPostgres(q)) return (sqlite ??= compile(q, build));
+    if (!postgres) {
+      postgres = compile(q, build);
+      // Sent as a named prepared statement where the pool allows it (connect.ts, pg-named.ts).
+      registerNamed(postgres.query.sql);
+    }
+    return postgres;
+  };
+  async function rows(q: Q, params: readonly unknown[]): Promise<R[]> {
+    const c = forQ(q);
+    return (await q.executeQuery<R>({ ...c.query, parameters: c.bind(params) } as CompiledQuery<R>)).rows;
+  }
+  return { rows, first: async (q, params) => (await rows(q, params))[0] };
+}
+
+/**
+ * Statements whose shape varies with a few switches (which columns an UPDATE sets, how many rows an
+ * INSERT has): one compiled statement per shape, made on first use. Keys must come from a small, fixed
+ * set (never from client input), so the map stays small.
+ */
+export function compileByShape<K, R>(build: (key: K) => (q: Q) => Compilable<R>): (key: K) => CompiledStatement<R> {
+  const shapes = new Map<K, CompiledStatement<R>>();
+  return (key) => {
+    let s = shapes.get(key);
+    if (!s) {
+      s = compileOnce(build(key));
+      shapes.set(key, s);
+    }
+    return s;
+  };
+}
