@@ -6,7 +6,7 @@
 // (188 → 136 MB measured on the 1M-customer benchmark database) and the CLI starts faster, which an
 // import of ten files pays ten times. `npm install` (prepare) and `npm start` (prestart) run it.
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { copyFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { buildConsole } from './build-console.mjs';
 
@@ -27,5 +27,8 @@ await build({
   sourcemap: 'linked',
   logLevel: 'warning',
 });
+// The SQLite WAL checkpointer's thread, plain JavaScript, loaded by file name beside the code that starts
+// it (src/db/checkpointer.ts): copied as it is.
+copyFileSync(new URL('../src/db/checkpoint-worker.mjs', import.meta.url), new URL('../dist/checkpoint-worker.mjs', import.meta.url));
 // The web console's browser bundle: dist/console (served at {BASE}/app/ by src/console/serve.ts).
 await buildConsole();

@@ -48,7 +48,8 @@ async function runServer(config: Config, migrate: boolean): Promise<void> {
     durable: config.durable,
     poolSize: config.databasePoolSize,
     preparedStatements: config.databasePreparedStatements,
-    onError: (err) => process.stderr.write(`callcrm: idle database connection lost: ${err.message}\n`),
+    backgroundCheckpoint: true,
+    onError: (err) => process.stderr.write(`callcrm: ${err.message}\n`),
   });
   if (migrate) {
     try {

@@ -7,7 +7,8 @@
 //          keeps its leading 0), date fields as Excel dates.
 // In every format a text cell that a spreadsheet would run as a formula gets a leading ' (export-cells.ts).
 import { PassThrough, type Readable } from 'node:stream';
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
+import { loadExcel } from './excel.ts';
 import { stringify } from 'csv-stringify/sync';
 import type { Q } from '../db/connect.ts';
 import { assignFilterCondition, type AssignFilter } from './assigns.ts';
@@ -92,7 +93,8 @@ export async function exportXlsx(q: Q, projectId: number, repositoryId: number, 
   await checkImportTarget(q, projectId, repositoryId);
   const fields = await listFields(q, projectId);
   const out = new PassThrough();
-  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true, useSharedStrings: false });
+  const excel = await loadExcel();
+  const workbook = new excel.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true, useSharedStrings: false });
   const sheet = workbook.addWorksheet(`repository ${repositoryId}`);
   sheet.columns = [...ID_COLUMNS, ...fields.map((f) => f.label)].map((h, i) => {
     const f = fields[i - ID_COLUMNS.length];

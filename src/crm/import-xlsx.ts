@@ -5,7 +5,8 @@
 // number its plain digits (a phone whose leading 0 Excel dropped is restored by the phone rules), a
 // formula its cached result, rich text its characters.
 import { Readable } from 'node:stream';
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
+import { loadExcel } from './excel.ts';
 import { AppError } from '../errors.ts';
 import { spreadsheetDate } from './dates.ts';
 import { rowValues } from './import-columns.ts';
@@ -31,7 +32,8 @@ export async function* xlsxRows(chunks: AsyncIterable<Buffer>, opts: ReadOptions
     })(),
     { objectMode: false },
   );
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(input, {
+  const excel = await loadExcel();
+  const reader = new excel.stream.xlsx.WorkbookReader(input, {
     worksheets: 'emit',
     sharedStrings: 'cache',
     // Styles tell a date cell from a number cell.
