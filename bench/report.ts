@@ -1,6 +1,7 @@
 // The results: one markdown table (stdout and bench/results/<date>-<dataset>.md) and the same data as JSON.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { FeatureCost } from './feature-costs.ts';
 import { CASE_TITLES, type CaseKey } from './cases.ts';
 import type { LoadReport } from './load.ts';
 import type { Measurement } from './measure.ts';
@@ -50,6 +51,8 @@ export interface Report {
   notes: string[];
   /** Markdown summaries of --cpu-prof profiles (BENCH_PROFILE). */
   profiles: string[];
+  /** What each per-request feature adds to a write (feature-costs.ts), per database. */
+  featureCosts: Partial<Record<DbName, FeatureCost[]>>;
 }
 
 /** The issue's targets (ratios to (a) at 1M customers, 32 connections). */
@@ -127,6 +130,7 @@ export function renderReport(rep: Report): string {
     out.push(`- ${db}: ${mb(rss!)} MB RSS after its cases (b)–(e) on the default server (one process, durable; ${atStart ? mb(atStart) : '?'} MB right after start-up)${t}`);
   }
   out.push('');
+  out.push(...renderFeatureCosts(rep));
   out.push('## Notes');
   out.push('');
   const noisy = rep.rows.filter((r) => r.m.otherCores > NOISE_CORES);
@@ -174,4 +178,25 @@ export function datasetName(customers: number): string {
   if (customers % 1_000_000 === 0) return `${customers / 1_000_000}m`;
   if (customers % 1_000 === 0 && customers >= 10_000) return `${customers / 1_000}k`;
   return String(customers);
+}
+
+/** The per-request features against the server CPU per request of the case that pays them (default server). */
+function renderFeatureCosts(rep: Report): string[] {
+  const dbs = Object.keys(rep.featureCosts) as DbName[];
+  if (dbs.length === 0) return [];
+  const out = ['## What each per-request feature adds (same run, same database)', ''];
+  out.push('| feature | db | paid by | extra CPU µs/request | case\'s server CPU µs/req | share | target ≤ 10 % |');
+  out.push('|---|---|---|---:|---:|---:|---|');
+  for (const db of dbs) {
+    for (const f of rep.featureCosts[db]!) {
+      const row = rep.rows.find((r) => r.db === db && r.key === f.paidBy && r.durable === true && r.workers === 1);
+      const total = row?.m.serverCpuUsPerRequest;
+      const share = total ? f.us / total : NaN;
+      out.push(`| ${f.feature} | ${db} | ${CASE_TITLES[f.paidBy]} | ${f.us.toFixed(1)} | ${total ? int(total) : '?'} | ${Number.isFinite(share) ? `${(share * 100).toFixed(1)} %` : '?'} | ${Number.isFinite(share) ? (share <= 0.1 ? 'met' : 'MISSED') : ''} |`);
+    }
+  }
+  out.push('');
+  out.push('Each feature runs alone in writes through the product\'s writer (group commit, 32 at a time, 8,000 writes) in the benchmark process against the stopped server\'s database; its cost is the CPU per write over an empty write (on PostgreSQL the backends\' CPU included), set against the server CPU per request of the case that pays it. The outbox row with a webhook is what a set_status adds when one webhook is subscribed to its two events; delivering them is the sender\'s work (bench/webhooks.ts measures it).');
+  out.push('');
+  return out;
 }

@@ -12,6 +12,7 @@ import { summarizeFile, renderSummary } from './cpuprofile.ts';
 import { ASSIGN_BASE, OUT, PROJECT_ID, DIDS, mobileOf, spell, writeCsvFiles, type ImportFile } from './dataset.ts';
 import { combineLoads, loadCustomers, pickLoader, setupProject } from './load.ts';
 import { measure, type MeasureOptions, type Measurement } from './measure.ts';
+import { measureFeatureCosts } from './feature-costs.ts';
 import { readOptions, type BenchOptions } from './options.ts';
 import { createBenchDatabase } from './postgres.ts';
 import { buildProduct, killChildren, processTree, startCeiling, startServer, treeRss, type Server } from './processes.ts';
@@ -66,6 +67,7 @@ async function main(): Promise<number> {
     serverRssAfterRun: {},
     notes: [],
     profiles: [],
+    featureCosts: {},
   };
 
   try {
@@ -194,6 +196,9 @@ async function runHalf(db: DbName, opts: BenchOptions, files: ImportFile[], tmp:
     } finally {
       await server.stop();
     }
+    // What the audit row, the outbox and the freshness check add per write, on the same database.
+    say(`${db}: measuring what each per-request feature adds`);
+    report.featureCosts[db] = await measureFeatureCosts(databaseUrl, pgdb?.backendPids);
 
     if (opts.variants) {
       // Writes without fsync per commit (CRM_DURABLE=false).

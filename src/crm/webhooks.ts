@@ -4,6 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { sql, type Selectable } from 'kysely';
 import type { Q } from '../db/connect.ts';
 import { isPostgres } from '../db/dialect.ts';
+import { compileByShape } from '../db/compiled.ts';
+import { slot } from '../db/prepared.ts';
 import type { DeliveryStatus, WebhookDeliveriesTable, WebhooksTable } from '../db/schema.ts';
 import { notFound } from '../errors.ts';
 
@@ -161,20 +163,29 @@ export interface AttemptResult {
   next: number | null;
 }
 
-export async function recordAttempt(q: Q, id: number, r: AttemptResult): Promise<void> {
-  await q
+/**
+ * The UPDATE of one attempt, by shape (bit 1: delivered, bit 2: a next attempt is set), compiled once:
+ * the sender records every delivery, thousands a second under load. Slots: 0 id, 1 status, 2 at,
+ * 3 HTTP status, 4 error, 5 next attempt.
+ */
+const attemptUpdate = compileByShape((shape: number) => (q: Q) =>
+  q
     .updateTable('webhook_deliveries')
     .set({
-      status: r.ok ? 'delivered' : r.next === null ? 'failed' : 'pending',
+      status: slot(1),
       attempts: sql<number>`attempts + 1`,
-      last_attempt_at: r.at,
-      last_status: r.status,
-      last_error: r.error,
-      ...(r.ok ? { delivered_at: r.at } : {}),
-      ...(r.next !== null ? { next_attempt_at: r.next } : {}),
+      last_attempt_at: slot(2),
+      last_status: slot(3),
+      last_error: slot(4),
+      ...(shape & 1 ? { delivered_at: slot(2) } : {}),
+      ...(shape & 2 ? { next_attempt_at: slot(5) } : {}),
     })
-    .where('id', '=', id)
-    .execute();
+    .where('id', '=', slot(0)),
+);
+
+export async function recordAttempt(q: Q, id: number, r: AttemptResult): Promise<void> {
+  const status: DeliveryStatus = r.ok ? 'delivered' : r.next === null ? 'failed' : 'pending';
+  await attemptUpdate((r.ok ? 1 : 0) | (r.next !== null ? 2 : 0)).rows(q, [id, status, r.at, r.status, r.error, r.next]);
 }
 
 /** Deliveries waiting to be sent (the outbox depth), for metrics. */

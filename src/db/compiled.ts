@@ -23,6 +23,25 @@ function compile<R>(q: Q, build: (q: Q) => Compilable<R>): Compiled {
   return { query, bind: (params) => sources.map((s) => (typeof s === 'number' ? params[s] : s.value)) };
 }
 
+/**
+ * SQLite: the writer's transaction carries its connection's statement source (writer.ts), and a
+ * compiled statement run in that transaction goes straight to the prepared better-sqlite3 statement,
+ * synchronously, past Kysely's executor (its connection hand-off and result plumbing cost ~8 µs per
+ * statement, as much as a small INSERT itself). The statement runs on the same connection, inside the
+ * same transaction and savepoint: Kysely holds that connection for the whole batch, and better-sqlite3
+ * runs one statement at a time.
+ */
+const SQLITE_STATEMENTS = Symbol('sqlite statements');
+export interface SqliteStatementSource {
+  prepare(sql: string): { reader: boolean; all(params: unknown[]): unknown[]; run(params: unknown[]): unknown };
+}
+type WithStatements = { [SQLITE_STATEMENTS]?: SqliteStatementSource };
+
+/** The SQLite writer marks each batch transaction with its connection's statements (writer.ts). */
+export function attachSqliteStatements(trx: Q, source: SqliteStatementSource): void {
+  (trx as unknown as WithStatements)[SQLITE_STATEMENTS] = source;
+}
+
 export interface CompiledStatement<R> {
   /** Runs the statement in q (a transaction, usually) with these slot values; its rows (RETURNING, SELECT). */
   rows(q: Q, params: readonly unknown[]): Promise<R[]>;
@@ -48,6 +67,14 @@ export function compileOnce<R>(build: (q: Q) => Compilable<R>): CompiledStatemen
     return postgres;
   };
   async function rows(q: Q, params: readonly unknown[]): Promise<R[]> {
+    const direct = (q as unknown as WithStatements)[SQLITE_STATEMENTS];
+    if (direct) {
+      const c = (sqlite ??= compile(q, build));
+      const stmt = direct.prepare(c.query.sql);
+      if (stmt.reader) return stmt.all(c.bind(params)) as R[];
+      stmt.run(c.bind(params));
+      return [];
+    }
     const c = forQ(q);
     return (await q.executeQuery<R>({ ...c.query, parameters: c.bind(params) } as CompiledQuery<R>)).rows;
   }

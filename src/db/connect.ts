@@ -6,6 +6,7 @@ import { CompiledQuery, Kysely, SqliteAdapter, SqliteDialect, SqliteDriver, type
 import type { Database } from './schema.ts';
 import { CallcrmPostgresDialect } from './pg-introspector.ts';
 import { createWriter, type Writer } from './writer.ts';
+import type { SqliteStatementSource } from './compiled.ts';
 import { namedStatement } from './pg-named.ts';
 import { startCheckpointer } from './checkpointer.ts';
 import { prepareSqliteFiles } from './files.ts';
@@ -150,7 +151,8 @@ function openSqlite(path: string, opts: OpenOptions): Db {
     opts.backgroundCheckpoint && path !== ':memory:'
       ? startCheckpointer(writer, path, opts.durable !== false, (message) => opts.onError?.(new Error(message)))
       : undefined;
-  const q = new Kysely<Database>({ dialect: new WriterSqliteDialect({ database: withStatementCache(writer) }) });
+  const statements = withStatementCache(writer);
+  const q = new Kysely<Database>({ dialect: new WriterSqliteDialect({ database: statements }) });
 
   let reader: SqliteDatabase.Database | undefined;
   let read = q;
@@ -160,7 +162,7 @@ function openSqlite(path: string, opts: OpenOptions): Db {
     reader.pragma('temp_store = MEMORY');
     read = new Kysely<Database>({ dialect: new CallcrmSqliteDialect({ database: withStatementCache(reader) }) });
   }
-  const w = createWriter('sqlite', q);
+  const w = createWriter('sqlite', q, statements as unknown as SqliteStatementSource);
   return {
     dialect: 'sqlite',
     q,

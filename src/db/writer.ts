@@ -4,6 +4,7 @@
 // and each caller is answered only after the shared commit.
 // PostgreSQL commits concurrently on separate connections, so there each write is its own transaction.
 import { CompiledQuery, type Kysely } from 'kysely';
+import { attachSqliteStatements, type SqliteStatementSource } from './compiled.ts';
 import type { Database } from './schema.ts';
 import type { Dialect } from './dialect-name.ts';
 
@@ -25,7 +26,8 @@ const ROLLBACK_TO = CompiledQuery.raw('rollback to savepoint job');
 /** Most writes one shared transaction may carry; bounds the latency the last one in a batch sees. */
 const MAX_BATCH = 256;
 
-export function createWriter(dialect: Dialect, db: Q): Writer {
+/** `statements`: SQLite, the writer connection's prepared statements (compiled.ts runs its statements on them). */
+export function createWriter(dialect: Dialect, db: Q, statements?: SqliteStatementSource): Writer {
   if (dialect === 'postgres') {
     let inflight = 0;
     let idle: (() => void) | undefined;
@@ -56,16 +58,19 @@ export function createWriter(dialect: Dialect, db: Q): Writer {
         for (const job of batch) job.reject(err);
         continue;
       }
+      if (statements) attachSqliteStatements(trx, statements);
       try {
+        // Straight to the connection when its statements are at hand (compiled.ts), else through Kysely.
+        const exec = statements ? async (c: CompiledQuery) => void statements.prepare(c.sql).run([]) : async (c: CompiledQuery) => void (await trx!.executeQuery(c));
         for (const job of batch) {
-          await trx.executeQuery(SAVEPOINT);
+          await exec(SAVEPOINT);
           try {
             const value = await job.fn(trx);
-            await trx.executeQuery(RELEASE);
+            await exec(RELEASE);
             results.push({ ok: true, value });
           } catch (err) {
-            await trx.executeQuery(ROLLBACK_TO);
-            await trx.executeQuery(RELEASE);
+            await exec(ROLLBACK_TO);
+            await exec(RELEASE);
             results.push({ ok: false, value: err });
           }
         }
