@@ -5,7 +5,7 @@ import type { AssignRow, CallEventsTable, CustomerRow, HistorySource } from '../
 import { advanceIdSequence, chunks, isUniqueViolation, lockRows, newRowId } from '../db/dialect.ts';
 import { conflict, unprocessable } from '../errors.ts';
 import { compileByShape, compileOnce } from '../db/compiled.ts';
-import { slot } from '../db/prepared.ts';
+import { slot } from '../db/slots.ts';
 import { emitEvents, type DomainEvent } from './events.ts';
 
 export interface AssignInput {

@@ -13,7 +13,7 @@ import type { AuditLogTable } from '../db/schema.ts';
 import type { Insertable } from 'kysely';
 import { isConnectionFailure } from '../db/dialect.ts';
 import { compileOnce } from '../db/compiled.ts';
-import { slot } from '../db/prepared.ts';
+import { slot } from '../db/slots.ts';
 import { parseId } from '../ids.ts';
 
 export type AuditEntry = Insertable<AuditLogTable>;

@@ -8,7 +8,7 @@ import { listFields, uniqueKey, validateValue, type Field, type ValueRules } fro
 import { dateOrderOf, type DateOrder } from './dates.ts';
 import { emitEvents } from './events.ts';
 import { compileByShape, compileOnce } from '../db/compiled.ts';
-import { slot } from '../db/prepared.ts';
+import { slot } from '../db/slots.ts';
 
 /**
  * display_name → value. Always a null-prototype object (emptyValues, parseData): the names are the

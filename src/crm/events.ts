@@ -10,7 +10,7 @@ import { sql } from 'kysely';
 import type { Q } from '../db/connect.ts';
 import { compileByShape, compileOnce } from '../db/compiled.ts';
 import { chunks } from '../db/dialect.ts';
-import { slot } from '../db/prepared.ts';
+import { slot } from '../db/slots.ts';
 
 export const EVENT_TYPES = [
   'assign.status_changed',

@@ -3,7 +3,8 @@
 // each is compiled once per database (db/prepared.ts), not per call.
 import { sql } from 'kysely';
 import type { Db, Q } from '../db/connect.ts';
-import { prepareRead, slot, type PreparedRead } from '../db/prepared.ts';
+import { prepareRead, type PreparedRead } from '../db/prepared.ts';
+import { slot } from '../db/slots.ts';
 import type { AssignFacts } from './special-out.ts';
 import { parseData } from './customers.ts';
 import type { Field } from './fields.ts';

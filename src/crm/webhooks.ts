@@ -5,7 +5,7 @@ import { sql, type Selectable } from 'kysely';
 import type { Q } from '../db/connect.ts';
 import { isPostgres } from '../db/dialect.ts';
 import { compileByShape } from '../db/compiled.ts';
-import { slot } from '../db/prepared.ts';
+import { slot } from '../db/slots.ts';
 import type { DeliveryStatus, WebhookDeliveriesTable, WebhooksTable } from '../db/schema.ts';
 import { notFound } from '../errors.ts';
 

@@ -5,11 +5,13 @@
 // (prepared.ts) where its run-time values go, and each call binds the values and hands the compiled
 // query to the caller's transaction: the same SQL, the same connection and transaction, the same
 // driver (and the SQLite connection's statement cache, connect.ts), only without the rebuilding.
-import type { Compilable, CompiledQuery } from 'kysely';
-import type { Q } from './connect.ts';
+import type { Compilable, CompiledQuery, Kysely } from 'kysely';
 import { isPostgres } from './dialect.ts';
-import type { Slot } from './prepared.ts';
+import type { Database } from './schema.ts';
+import type { Slot } from './slots.ts';
 import { registerNamed } from './pg-named.ts';
+
+type Q = Kysely<Database>;
 
 interface Compiled {
   query: CompiledQuery;

@@ -9,13 +9,8 @@ import { createHash } from 'node:crypto';
 import type { Compilable, CompiledQuery } from 'kysely';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Db, Q } from './connect.ts';
+import type { Slot } from './slots.ts';
 
-/** A placeholder for the i-th run-time parameter, passed where the builder expects a value. */
-export interface Slot {
-  readonly slot: number;
-}
-const slots: Slot[] = Array.from({ length: 64 }, (_, i) => Object.freeze({ slot: i }));
-export const slot = (i: number) => slots[i] as unknown as never;
 
 export interface PreparedRead<R> {
   all(params: readonly unknown[]): Promise<R[]>;

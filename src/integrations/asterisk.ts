@@ -5,7 +5,8 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { IntegrationDeps } from './context.ts';
 import { idOf, keyOf, paramsOf, routeDoc } from './context.ts';
 import { normalizePhone } from '../phone.ts';
-import { boundedReads, prepareRead, slot } from '../db/prepared.ts';
+import { boundedReads, prepareRead } from '../db/prepared.ts';
+import { slot } from '../db/slots.ts';
 
 /** The answer is given by then whatever the database does (the dialplan's budget is 1.5 s). */
 const ANSWER_WITHIN_MS = 1200;
