@@ -39,8 +39,8 @@ export interface SqliteStatementSource {
 }
 type WithStatements = { [SQLITE_STATEMENTS]?: SqliteStatementSource };
 
-/** The SQLite writer marks each batch transaction with its connection's statements (writer.ts). */
-export function attachSqliteStatements(trx: Q, source: SqliteStatementSource): void {
+/** The SQLite writer marks each batch transaction with its connection's statements, and unmarks it before it ends (writer.ts). */
+export function attachSqliteStatements(trx: Q, source: SqliteStatementSource | undefined): void {
   (trx as unknown as WithStatements)[SQLITE_STATEMENTS] = source;
 }
 

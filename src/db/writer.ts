@@ -74,9 +74,13 @@ export function createWriter(dialect: Dialect, db: Q, statements?: SqliteStateme
             results.push({ ok: false, value: err });
           }
         }
+        // The mark goes before the transaction ends: a statement a job left running past its end must
+        // fail through Kysely ("transaction already committed"), never run on the bare connection.
+        if (statements) attachSqliteStatements(trx, undefined);
         await trx.commit().execute();
       } catch (err) {
         // The commit itself failed (disk full, I/O error): nothing of this batch is on disk.
+        if (statements) attachSqliteStatements(trx, undefined);
         await trx.rollback().execute().catch(() => undefined);
         for (const job of batch) job.reject(err);
         continue;
