@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import SqliteDatabase from 'better-sqlite3';
 import { openDatabase } from '../src/db/connect.ts';
-import { BACKSTOP_PAGES } from '../src/db/checkpointer.ts';
+import { BACKSTOP_PAGES, startCheckpointer } from '../src/db/checkpointer.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 
 /** Writes `n` projects, one committed write each (each commit appends WAL frames). */
@@ -67,5 +67,20 @@ describe('SQLite WAL checkpointer thread', () => {
     const raw = new SqliteDatabase(path, { readonly: true });
     assert.equal((raw.prepare('select count(*) as n from projects').get() as { n: number }).n, 20);
     raw.close();
+  });
+
+  test('a thread that fails hands checkpoints back to the writer (SQLite default 1,000 pages) and says so once', async () => {
+    const path = join(root, 'fallback.sqlite');
+    const writer = new SqliteDatabase(path);
+    writer.pragma('journal_mode = WAL');
+    const messages: string[] = [];
+    // The thread cannot open its database (a directory that does not exist): it fails at start.
+    const c = startCheckpointer(writer, join(root, 'missing', 'nowhere.sqlite'), true, (m) => messages.push(m));
+    for (let i = 0; i < 50 && messages.length === 0; i++) await sleep(100);
+    assert.equal(messages.length, 1, messages.join(' | '));
+    assert.match(messages[0]!, /writer checkpoints by itself again/);
+    assert.equal(writer.pragma('wal_autocheckpoint', { simple: true }), 1000);
+    await c.stop();
+    writer.close();
   });
 });

@@ -53,6 +53,29 @@ describe('postgres: prepared statements on the get_data path', { skip: !process.
     });
   }
 
+  describe('the disposition statements, named', () => {
+    let h: Harness;
+    before(async () => {
+      h = await setup('postgres', { DATABASE_POOL_SIZE: '1' });
+      await seedProject(h.app);
+    });
+    after(() => h.close());
+
+    test('are prepared once per connection, and survive a column added by a newer release (no `*` in a named statement)', async () => {
+      const write = () => tel(h.app, 'set_status', { authkey: KEYS.set_status, repository_assign_id: 2190811, status_id: 10 });
+      const fields = () => tel(h.app, 'set_data', { authkey: KEYS.set_data, repository_assign_id: 2190811, first_name: `J${Date.now()}` });
+      assert.equal((await write()).code, 0);
+      assert.equal((await fields()).code, 0);
+      const { rows } = await sql<{ statement: string }>`select statement from pg_prepared_statements where name like 'callcrm\_%'`.execute(h.db.q);
+      assert.ok(rows.some((r) => /insert into "call_events"/.test(r.statement)), 'the call event insert is a named statement');
+      assert.ok(rows.every((r) => !/(select|returning)\s+\*/i.test(r.statement)), 'no named statement selects *');
+      // A rolling upgrade: another instance migrates, adding columns, while this one keeps its connections.
+      for (const table of ['assigns', 'customers', 'call_events']) await sql`alter table ${sql.table(table)} add column added_later integer`.execute(h.db.q);
+      assert.equal((await write()).code, 0);
+      assert.equal((await fields()).code, 0);
+    });
+  });
+
   describe('a big import', () => {
     let h: Harness;
     before(async () => {

@@ -86,7 +86,16 @@ export async function getAssignRow(q: Q, id: number): Promise<AssignRow | undefi
   return q.selectFrom('assigns').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-const lockAssignStatement = compileOnce((q) => lockRows(q, q.selectFrom('assigns').selectAll().where('id', '=', slot(0))));
+/**
+ * Every column of an assign, named: a compiled statement is a named prepared statement on PostgreSQL, whose
+ * result columns are fixed when it is prepared; with `*`, a column added by a newer release's migration
+ * would fail it on every connection of an instance still running ("cached plan must not change result
+ * type"). A column added to the table type and missing here fails the type check of AssignRow.
+ */
+const ASSIGN_COLUMNS = ['id', 'project_id', 'repository_id', 'customer_id', 'group_id', 'site_id', 'worker_id', 'status_id', 'last_call_at', 'last_notes', 'activity_at', 'created_at', 'updated_at'] as const;
+const CALL_EVENT_COLUMNS = ['id', 'project_id', 'assign_id', 'at', 'worker_id', 'status_id', 'notes', 'call_id', 'source', 'user_id'] as const;
+
+const lockAssignStatement = compileOnce((q) => lockRows(q, q.selectFrom('assigns').select(ASSIGN_COLUMNS).where('id', '=', slot(0))));
 
 /** The assign row, locked against concurrent status changes until the transaction ends (PostgreSQL). */
 export async function lockAssign(trx: Q, id: number): Promise<AssignRow | undefined> {
@@ -196,7 +205,7 @@ const insertCallEvent = compileOnce((q) =>
       source: slot(7),
       user_id: slot(8),
     })
-    .returningAll(),
+    .returning(CALL_EVENT_COLUMNS),
 );
 
 export interface CallInput {

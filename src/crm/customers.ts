@@ -272,7 +272,8 @@ export async function getCustomerRow(q: Q, id: number): Promise<CustomerRow | un
 export async function lockCustomer(q: Q, id: number): Promise<CustomerRow | undefined> {
   return lockCustomerStatement.first(q, [id]);
 }
-const lockCustomerStatement = compileOnce((q) => lockRows(q, q.selectFrom('customers').selectAll().where('id', '=', slot(0))));
+// Columns named, not `*`: see ASSIGN_COLUMNS in assigns.ts.
+const lockCustomerStatement = compileOnce((q) => lockRows(q, q.selectFrom('customers').select(['id', 'project_id', 'data', 'created_at', 'updated_at']).where('id', '=', slot(0))));
 
 /**
  * The admin API's PATCH: the same type validation, unique rules and history as set_data, but

@@ -8,5 +8,12 @@ let loading: Promise<Excel> | undefined;
 
 export function loadExcel(): Promise<Excel> {
   // A CommonJS module: its exports are the default export of the dynamic import.
-  return (loading ??= import('exceljs').then((m) => (m as { default?: Excel }).default ?? (m as unknown as Excel)));
+  // A failed load (EMFILE, say) is not remembered: the next spreadsheet tries again.
+  return (loading ??= import('exceljs').then(
+    (m) => (m as { default?: Excel }).default ?? (m as unknown as Excel),
+    (err: unknown) => {
+      loading = undefined;
+      throw err;
+    },
+  ));
 }

@@ -22,7 +22,15 @@ function compile<R>(q: Q, build: (q: Q) => Compilable<R>): Compiled {
   const query = build(q).compile();
   // Where each compiled parameter comes from: a run-time slot, or a constant fixed at build time.
   const sources = query.parameters.map((p) => (p !== null && typeof p === 'object' && 'slot' in p ? (p as Slot).slot : { value: p }));
-  return { query, bind: (params) => sources.map((s) => (typeof s === 'number' ? params[s] : s.value)) };
+  const needed = Math.max(-1, ...sources.map((s) => (typeof s === 'number' ? s : -1))) + 1;
+  return {
+    query,
+    bind(params) {
+      // A missing value would be bound as NULL without a word: a caller's slip must fail loudly instead.
+      if (params.length < needed) throw new RangeError(`statement needs ${needed} values, got ${params.length}: ${query.sql.slice(0, 80)}`);
+      return sources.map((s) => (typeof s === 'number' ? params[s] : s.value));
+    },
+  };
 }
 
 /**
@@ -63,8 +71,9 @@ export function compileOnce<R>(build: (q: Q) => Compilable<R>): CompiledStatemen
     if (!isPostgres(q)) return (sqlite ??= compile(q, build));
     if (!postgres) {
       postgres = compile(q, build);
-      // Sent as a named prepared statement where the pool allows it (connect.ts, pg-named.ts).
-      registerNamed(postgres.query.sql);
+      // Sent as a named prepared statement where the pool allows it (connect.ts, pg-named.ts), unless it
+      // selects or returns `*`: a named statement's result columns are fixed when it is prepared.
+      if (!/(select|returning)\s+\*/i.test(postgres.query.sql)) registerNamed(postgres.query.sql);
     }
     return postgres;
   };
