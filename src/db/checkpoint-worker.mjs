@@ -20,7 +20,7 @@ const timer = setInterval(() => {
   try {
     db.pragma('wal_checkpoint(PASSIVE)');
   } catch (err) {
-    // Reported once per failure; the writer's automatic checkpoint still bounds the WAL (checkpointer.ts).
+    // Reported to the parent, which hands checkpoints back to the writer at the first report (checkpointer.ts).
     parentPort?.postMessage({ error: err instanceof Error ? err.message : String(err) });
   }
 }, intervalMs);
