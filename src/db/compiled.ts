@@ -2,13 +2,13 @@
 // Building a query with Kysely (immutable node trees, frozen at every step) and compiling it to SQL cost
 // more than running it: in the 1M benchmark's profile of set_status, Kysely's own JavaScript was ~17 % of
 // the server's CPU, for statements whose text never changes. Here a statement is built once with slots
-// (prepared.ts) where its run-time values go, and each call binds the values and hands the compiled
+// (slots.ts) where its run-time values go, and each call binds the values and hands the compiled
 // query to the caller's transaction: the same SQL, the same connection and transaction, the same
 // driver (and the SQLite connection's statement cache, connect.ts), only without the rebuilding.
 import type { Compilable, CompiledQuery, Kysely } from 'kysely';
 import { isPostgres } from './dialect.ts';
 import type { Database } from './schema.ts';
-import type { Slot } from './slots.ts';
+import { slotBinder } from './slots.ts';
 import { registerNamed } from './pg-named.ts';
 
 type Q = Kysely<Database>;
@@ -20,17 +20,7 @@ interface Compiled {
 
 function compile<R>(q: Q, build: (q: Q) => Compilable<R>): Compiled {
   const query = build(q).compile();
-  // Where each compiled parameter comes from: a run-time slot, or a constant fixed at build time.
-  const sources = query.parameters.map((p) => (p !== null && typeof p === 'object' && 'slot' in p ? (p as Slot).slot : { value: p }));
-  const needed = Math.max(-1, ...sources.map((s) => (typeof s === 'number' ? s : -1))) + 1;
-  return {
-    query,
-    bind(params) {
-      // A missing value would be bound as NULL without a word: a caller's slip must fail loudly instead.
-      if (params.length < needed) throw new RangeError(`statement needs ${needed} values, got ${params.length}: ${query.sql.slice(0, 80)}`);
-      return sources.map((s) => (typeof s === 'number' ? params[s] : s.value));
-    },
-  };
+  return { query, bind: slotBinder(query.parameters, query.sql) };
 }
 
 /**

@@ -8,9 +8,14 @@ import { createHash } from 'node:crypto';
 
 const names = new Map<string, string>();
 
-/** Registers a statement text; its name is derived from its content (the same in every process). */
+/** A statement's name, by content: the same SQL gets the same name in every process, another SQL another one. */
+export function statementName(text: string): string {
+  return `callcrm_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
+}
+
+/** Registers a statement text to be sent named. */
 export function registerNamed(text: string): void {
-  if (!names.has(text)) names.set(text, `callcrm_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`);
+  if (!names.has(text)) names.set(text, statementName(text));
 }
 
 /** The statement name of a registered text, else undefined. */

@@ -5,12 +5,11 @@
 // plan): get_data's six-table lookup takes ~1 ms to plan and ~0.1 ms to run, so an unnamed statement,
 // planned on every call, spent most of each request planning. With DATABASE_PREPARED_STATEMENTS=false
 // (an old PgBouncer in transaction pooling) the compiled query goes through Kysely unnamed.
-import { createHash } from 'node:crypto';
 import type { Compilable, CompiledQuery } from 'kysely';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Db, Q } from './connect.ts';
-import type { Slot } from './slots.ts';
-
+import { slotBinder } from './slots.ts';
+import { statementName } from './pg-named.ts';
 
 export interface PreparedRead<R> {
   all(params: readonly unknown[]): Promise<R[]>;
@@ -18,9 +17,7 @@ export interface PreparedRead<R> {
 
 export function prepareRead<R>(db: Db, build: (q: Q) => Compilable<R>): PreparedRead<R> {
   const compiled = build(db.read).compile() as CompiledQuery<R>;
-  // Where each compiled parameter comes from: a run-time slot, or a constant fixed at build time.
-  const sources = compiled.parameters.map((p) => (p !== null && typeof p === 'object' && 'slot' in p ? (p as Slot).slot : { value: p }));
-  const bind = (params: readonly unknown[]) => sources.map((s) => (typeof s === 'number' ? params[s] : s.value));
+  const bind = slotBinder(compiled.parameters, compiled.sql);
 
   if (db.dialect === 'sqlite' && db.sqliteReader) {
     const stmt: BetterSqlite3.Statement = db.sqliteReader.prepare(compiled.sql);
@@ -28,8 +25,7 @@ export function prepareRead<R>(db: Db, build: (q: Q) => Compilable<R>): Prepared
   }
   if (db.pgNamedPool) {
     const pool = db.pgNamedPool;
-    // Named by content: the same SQL gets the same name in every process, a different SQL another one.
-    const name = `callcrm_${createHash('sha256').update(compiled.sql).digest('hex').slice(0, 24)}`;
+    const name = statementName(compiled.sql);
     return { all: async (params) => (await pool.query({ name, text: compiled.sql, values: bind(params) as unknown[] })).rows as R[] };
   }
   return { all: async (params) => (await db.read.executeQuery<R>({ ...compiled, parameters: bind(params) })).rows };

@@ -1,6 +1,6 @@
 // Placeholders for run-time values in a statement built once (prepared.ts reads, compiled.ts writes): the
 // builder takes slot(i) where a value goes, and the compiled statement binds the i-th value there.
-export interface Slot {
+interface Slot {
   readonly slot: number;
 }
 const slots: Slot[] = Array.from({ length: 64 }, (_, i) => Object.freeze({ slot: i }));
@@ -11,3 +11,17 @@ export const slot = (i: number) => {
   if (s === undefined) throw new RangeError(`slot ${i} is out of range (0..${slots.length - 1})`);
   return s as unknown as never;
 };
+
+/**
+ * The values of a compiled statement's parameters, in order: a slot's from the run-time values, a
+ * constant as it was compiled in. A missing run-time value would be bound as NULL without a word, so a
+ * caller's slip fails loudly instead.
+ */
+export function slotBinder(parameters: readonly unknown[], sql: string): (params: readonly unknown[]) => unknown[] {
+  const sources = parameters.map((p) => (p !== null && typeof p === 'object' && 'slot' in p ? (p as Slot).slot : { value: p }));
+  const needed = Math.max(-1, ...sources.map((s) => (typeof s === 'number' ? s : -1))) + 1;
+  return (params) => {
+    if (params.length < needed) throw new RangeError(`statement needs ${needed} values, got ${params.length}: ${sql.slice(0, 80)}`);
+    return sources.map((s) => (typeof s === 'number' ? params[s] : s.value));
+  };
+}
