@@ -1,8 +1,9 @@
 // What each per-request feature adds to a telephony write, measured in the same run as the cases, on the
 // same 1M database (issue 16: "show in the same run what each new per-request cost adds … each under 10%"):
 // - the audit row inserted in the write's own transaction (crm/audit.ts insertAuditIn);
-// - the webhook outbox: the probe a set_status pays when no webhook exists, and the fan-out of its two
-//   events when one is subscribed (crm/events.ts emitEvents);
+// - the webhook outbox: the read of the (empty) subscriptions a set_status pays when no webhook exists,
+//   and the outbox row of its two events when one is subscribed (crm/events.ts emitEvents; the fan-out
+//   into deliveries is the sender's, off the request);
 // - the setup-cache freshness check every set_data makes in its transaction (crm/setup-version.ts).
 // Each is run through the product's own writer (group commit, a savepoint per write) the way the server
 // runs it, 32 writes at a time, in this process against the server's database (the server is stopped);
@@ -59,14 +60,15 @@ export async function measureFeatureCosts(databaseUrl: string, backends: () => P
     };
     await add('audit row in the write transaction', 'd', (trx, i) => insertAuditIn(trx, audit(i)));
     await add('setup-cache freshness check (setup version read)', 'e', (trx) => readSetupVersion(trx));
-    // Before any webhook exists in this process: the probe only.
-    await add('webhook outbox, no webhook configured (probe)', 'd', (trx, i) => emitEvents(trx, events(i)));
+    // No webhook: the read of the subscriptions only.
+    await add('webhook outbox, no webhook configured (subscriptions read)', 'd', (trx, i) => emitEvents(trx, events(i)));
     const { webhook } = await createWebhook(db.q, { url: 'http://127.0.0.1:9/bench', events: ['assign.status_changed', 'call.recorded'] });
     try {
-      await add('webhook outbox, one webhook subscribed (2 rows per set_status)', 'd', (trx, i) => emitEvents(trx, events(i)));
+      await add('webhook outbox, one webhook subscribed (one outbox row per set_status)', 'd', (trx, i) => emitEvents(trx, events(i)));
     } finally {
-      // Its deliveries go with it: the database is left as the cases found it.
+      // Its deliveries and outbox rows go with it: the database is left as the cases found it.
       await deleteWebhook(db.q, webhook.id);
+      await db.q.deleteFrom('webhook_events').execute();
     }
     return costs;
   } finally {

@@ -1,5 +1,5 @@
-// Webhook benchmark (short; run: npx tsx bench/webhooks.ts [seconds per phase, default 3]).
-// 1. set_status throughput with and without a subscribed webhook, alternating phases on one server
+// Webhook benchmark (short; run: npx tsx bench/webhooks.ts [seconds per phase, default 3] [ABBA rounds, default 2]).
+// 1. set_status throughput with and without a subscribed webhook, in ABBA phases on one server
 //    (a child process, SQLite, durable), the receiver answering 204 in this process.
 // 2. Delivery throughput: a backlog of outbox rows delivered to the local receiver, events/s.
 import { spawn } from 'node:child_process';
@@ -12,11 +12,15 @@ import SqliteDatabase from 'better-sqlite3';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SECONDS = Number(process.argv[2] ?? 3);
+// ABBA rounds (argv[3], default 2): phases of one run vary by ±20 % on this machine (fsync times).
+const ROUNDS = Number(process.argv[3] ?? 2);
 const TOKEN = 'bench-admin-token';
 const PORT = 18000 + Math.floor(Math.random() * 1000);
 const BASE = `http://127.0.0.1:${PORT}`;
 const ASSIGNS = 500;
 const SEPARATE = process.env.BENCH_SEPARATE_SENDER === '1';
+// BENCH_NO_SENDER=1: no process sends; the 'with' phases then cost only the outbox rows of the writes.
+const NO_SENDER = process.env.BENCH_NO_SENDER === '1';
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'callcrm-bench-webhooks-'));
@@ -31,14 +35,14 @@ async function main() {
   const receivedCount = async () => Number(await (await fetch(`http://127.0.0.1:${rxPort}/count`)).text());
   const server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: `sqlite:${file}`, PORT: String(PORT), CRM_ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'error', CRM_WEBHOOK_POLL_MS: process.env.BENCH_WEBHOOK_POLL_MS ?? '100', CRM_WEBHOOK_SENDER: String(!SEPARATE) },
+    env: { ...process.env, DATABASE_URL: `sqlite:${file}`, PORT: String(PORT), CRM_ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'error', CRM_WEBHOOK_POLL_MS: process.env.BENCH_WEBHOOK_POLL_MS ?? '1000', CRM_WEBHOOK_SENDER: String(!SEPARATE && !NO_SENDER) },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   // BENCH_SEPARATE_SENDER=1: the API process does not send; a second server process on the database does.
   const sender = SEPARATE
     ? spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
         cwd: ROOT,
-        env: { ...process.env, DATABASE_URL: `sqlite:${file}`, PORT: String(PORT + 1), CRM_ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'error', CRM_WEBHOOK_POLL_MS: '100' },
+        env: { ...process.env, DATABASE_URL: `sqlite:${file}`, PORT: String(PORT + 1), CRM_ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'error', CRM_WEBHOOK_POLL_MS: process.env.BENCH_WEBHOOK_POLL_MS ?? '1000' },
         stdio: ['ignore', 'inherit', 'inherit'],
       })
     : undefined;
@@ -71,6 +75,7 @@ async function main() {
       return (Number(fields[11]) + Number(fields[12])) / 100;
     };
     let n = 0;
+    let failedAnswers = 0;
     const load = async () => {
       const result = await autocannon({
         url: BASE,
@@ -78,6 +83,12 @@ async function main() {
         duration: SECONDS,
         requests: [
           {
+            onResponse: (status: number, body: string) => {
+              if (status !== 200 || !body.includes('"code":0')) {
+                failedAnswers++;
+                if (failedAnswers === 1) console.error(`a set_status did not succeed: ${status} ${body.slice(0, 200)}`);
+              }
+            },
             setupRequest: (req) => {
               n++;
               return { ...req, method: 'GET', path: `/api/set_status.php?authkey=Mindc_2023_set_status&repository_assign_id=${1000 + (n % ASSIGNS)}&status_id=${1 + (n % 2)}` };
@@ -89,26 +100,53 @@ async function main() {
     };
     // Per phase: throughput, and the CPU the API process spent per set_status (what the outbox adds to
     // the request path) and the separate sender's CPU per set_status (BENCH_SEPARATE_SENDER=1).
+    const db = new SqliteDatabase(file);
+    db.pragma('busy_timeout = 10000');
+    // Waiting: deliveries not yet sent, and events not yet fanned out into deliveries (one row per
+    // set_status, holding its two events).
+    const pending = () =>
+      (db.prepare("select count(*) as n from webhook_deliveries where status = 'pending'").get() as { n: number }).n +
+      2 * (db.prepare('select count(*) as n from webhook_events').get() as { n: number }).n;
+    // After a phase with the webhook: what the load left waiting (held while the loop was saturated:
+    // webhooks/pace.ts) and how long it takes to send once the load stops. Every phase starts with an
+    // empty outbox, so no phase pays for the one before.
+    const drain = async () => {
+      const t0 = performance.now();
+      const backlog = pending();
+      for (let i = 0; i < 1200 && pending() > 0; i++) await new Promise((r) => setTimeout(r, 100));
+      return { backlog, seconds: (performance.now() - t0) / 1000, left: pending() };
+    };
     await load(); // warm-up: the first seconds of a fresh process are slower (JIT, caches)
-    const rows: { phase: string; rps: number; apiUs: number; senderUs: number }[] = [];
-    for (const enabled of [false, true, false, true]) {
+    if (!NO_SENDER) await drain();
+    const rows: { phase: string; rps: number; apiUs: number; senderUs: number; delivered: number; drained?: Awaited<ReturnType<typeof drain>> }[] = [];
+    // ABBA: the database grows during the run (every set_status adds a call event, history and audit
+    // rows), so later phases are slower; without-with-with-without cancels that drift from the comparison.
+    for (const enabled of Array.from({ length: ROUNDS }, () => [false, true, true, false]).flat()) {
       await api('PATCH', `/webhooks/${hook.id}`, { disabled: !enabled });
-      const [api0, snd0] = [cpu(server.pid), cpu(sender?.pid)];
+      const [api0, snd0, rx0] = [cpu(server.pid), cpu(sender?.pid), await receivedCount()];
       const result = await load();
       const done = result.requests.total;
-      rows.push({ phase: enabled ? 'with webhook' : 'without', rps: result.requests.average, apiUs: ((cpu(server.pid) - api0) / done) * 1e6, senderUs: ((cpu(sender?.pid) - snd0) / done) * 1e6 });
+      rows.push({ phase: enabled ? 'with webhook' : 'without', rps: result.requests.average, apiUs: ((cpu(server.pid) - api0) / done) * 1e6, senderUs: ((cpu(sender?.pid) - snd0) / done) * 1e6, delivered: (await receivedCount()) - rx0 });
+      if (enabled && !NO_SENDER) rows.at(-1)!.drained = await drain();
     }
-    const avg = (p: string, k: 'rps' | 'apiUs' | 'senderUs') => rows.filter((r) => r.phase === p).reduce((a, r) => a + r[k], 0) / 2;
+    if (failedAnswers > 0) console.log(`WARNING: ${failedAnswers} set_status answers were not code 0: the figures above do not measure successful writes`);
+    const avg = (p: string, k: 'rps' | 'apiUs' | 'senderUs') => rows.filter((r) => r.phase === p).reduce((a, r) => a + r[k], 0) / (2 * ROUNDS);
     const pct = (k: 'rps' | 'apiUs') => `${((avg('with webhook', k) / avg('without', k) - 1) * 100).toFixed(1)}%`;
-    console.log(rows.map((r) => `${r.phase}: ${r.rps.toFixed(0)} set_status/s, API process ${r.apiUs.toFixed(0)} µs CPU/set_status${SEPARATE ? `, sender process ${r.senderUs.toFixed(0)} µs` : ''}`).join('\n'));
+    console.log(
+      rows
+        .map(
+          (r) =>
+            `${r.phase}: ${r.rps.toFixed(0)} set_status/s, API process ${r.apiUs.toFixed(0)} µs CPU/set_status${SEPARATE ? `, sender process ${r.senderUs.toFixed(0)} µs` : ''}, ${(r.delivered / SECONDS).toFixed(0)} events/s delivered during the load` +
+            (r.drained ? `; ${r.drained.backlog} events waiting when it stopped, all sent ${r.drained.seconds.toFixed(1)} s later${r.drained.left > 0 ? ` (NOT: ${r.drained.left} still waiting)` : ''}` : ''),
+        )
+        .join('\n'),
+    );
     console.log(`set_status/s without ${avg('without', 'rps').toFixed(0)}, with ${avg('with webhook', 'rps').toFixed(0)} (${pct('rps')})`);
     console.log(`API process CPU per set_status without ${avg('without', 'apiUs').toFixed(0)} µs, with ${avg('with webhook', 'apiUs').toFixed(0)} µs (${pct('apiUs')})${SEPARATE ? `; sender process ${avg('with webhook', 'senderUs').toFixed(0)} µs per set_status` : ''}`);
 
-    // Delivery throughput: let the load's events drain, then queue a backlog and time its delivery.
-    const db = new SqliteDatabase(file);
-    db.pragma('busy_timeout = 10000');
-    const pending = () => (db.prepare("select count(*) as n from webhook_deliveries where status = 'pending'").get() as { n: number }).n;
-    for (let i = 0; i < 600 && pending() > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    // Delivery throughput: a backlog queued at once, timed until the receiver has it all.
+    if (NO_SENDER) return;
+    await api('PATCH', `/webhooks/${hook.id}`, { disabled: false });
     const BACKLOG = 5000;
     const now = Date.now();
     const insert = db.prepare(
@@ -118,6 +156,10 @@ async function main() {
     db.transaction(() => {
       for (let i = 0; i < BACKLOG; i++) insert.run(hook.id, `bench-${i}`, JSON.stringify({ assign_id: 1000 + (i % ASSIGNS), call_event_id: i }), now, now, now, now);
     })();
+    // Timed from the first event received: the sender finds the backlog at its next poll (up to
+    // CRM_WEBHOOK_POLL_MS, 1 s by default, the server's default), which is not delivery speed.
+    const queued = performance.now();
+    while ((await receivedCount()) === start0 && performance.now() - queued < 10_000) await new Promise((r) => setTimeout(r, 5));
     const t0 = performance.now();
     let got = 0;
     while (got < BACKLOG && performance.now() - t0 < 120_000) {

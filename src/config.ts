@@ -90,6 +90,8 @@ export interface Config {
   readonly webhookGiveUpMs: number;
   /** Deliveries in flight at once per process (CRM_WEBHOOK_CONCURRENCY, default 8). */
   readonly webhookConcurrency: number;
+  /** Deliveries a second the sender keeps starting while its event loop is saturated (CRM_WEBHOOK_BUSY_RATE, default 200): telephony first (webhooks/pace.ts). */
+  readonly webhookBusyRate: number;
   /** How often the sender looks for due deliveries, in ms (CRM_WEBHOOK_POLL_MS, default 1000). */
   readonly webhookPollMs: number;
   /** Run the webhook sender in this process (CRM_WEBHOOK_SENDER, default true); false leaves delivery to another process on the database. */
@@ -232,6 +234,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const webhookGiveUpMs = int('CRM_WEBHOOK_GIVE_UP_MS', 86_400_000, 100, 30 * 86_400_000);
   const webhookConcurrency = int('CRM_WEBHOOK_CONCURRENCY', 8, 1, 256);
   const webhookPollMs = int('CRM_WEBHOOK_POLL_MS', 1000, 10, 60_000);
+  const webhookBusyRate = int('CRM_WEBHOOK_BUSY_RATE', 200, 1, 100_000);
   const metricsToken = env.CRM_METRICS_TOKEN?.trim() || undefined;
   if (metricsToken !== undefined && metricsToken.length < 8) problems.push('CRM_METRICS_TOKEN must be at least 8 characters');
 
@@ -270,6 +273,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookRetryMaxMs,
     webhookGiveUpMs,
     webhookConcurrency,
+    webhookBusyRate,
     webhookPollMs,
     webhookSender,
     metricsToken,

@@ -182,7 +182,7 @@ for (const dialect of dialects()) {
       assert.deepEqual(Object.keys(shape).sort(), [
         'api_keys', 'assigns', 'audit_log', 'call_events', 'call_requests', 'customer_phones', 'customer_uniques', 'customers',
         'dids', 'fields', 'groups', 'history', 'import_items', 'import_rejects', 'imports', 'integration_settings', 'projects', 'removed_assigns',
-        'repositories', 'sessions', 'setup_version', 'sites', 'stats_hourly', 'statuses', 'users', 'webhook_deliveries', 'webhooks', 'workers',
+        'repositories', 'sessions', 'setup_version', 'sites', 'stats_hourly', 'statuses', 'users', 'webhook_deliveries', 'webhook_events', 'webhooks', 'workers',
       ]);
       assert.deepEqual(await appliedMigrations(db), Object.keys(MIGRATIONS));
     });

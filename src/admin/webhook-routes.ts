@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@fastify/type-provider-typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { EVENT_TYPES } from '../crm/events.ts';
-import { createWebhook, deleteWebhook, getWebhookRow, listDeliveries, listWebhooks, retryDelivery, toWebhook, updateWebhook, type DeliveryRow } from '../crm/webhooks.ts';
+import { createWebhook, deleteWebhook, eventsWaiting, fanOutEvents, getWebhookRow, listDeliveries, listWebhooks, retryDelivery, toWebhook, updateWebhook, type DeliveryRow } from '../crm/webhooks.ts';
 import { invalid } from '../errors.ts';
 import type { AdminDeps } from './deps.ts';
 import { pageOf } from './paging.ts';
@@ -141,6 +141,12 @@ export async function webhookRoutes(app: FastifyInstance, { db }: AdminDeps) {
     },
     async (req) => {
       await getWebhookRow(db.q, req.params.id);
+      // Events committed but not yet fanned out by the sender become deliveries now (due at once, claimed
+      // by no one), so the log shows every change committed before this request.
+      // A failure here (a read-only database) still answers the log as it is.
+      if (await eventsWaiting(db.read)) {
+        await db.write((trx) => fanOutEvents(trx, Date.now(), 0, 0)).catch((err: unknown) => req.log.warn({ err }, 'webhook deliveries: fan-out before listing failed'));
+      }
       const page = pageOf(req.query);
       return wire.page(await listDeliveries(db.q, req.params.id, { status: req.query.status }, page), page.limit, delivery);
     },

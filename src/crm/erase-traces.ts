@@ -1,8 +1,9 @@
 // The copies of a person's values that live outside the customer's own rows, scrubbed by an erasure in
 // its transaction (crm/erase.ts):
-// - the webhook outbox (webhook_deliveries.data): customer.created, customer.fields_changed,
-//   call.recorded and assign.status_changed quote values (fields, changes, notes, call_id). Every such
-//   row, whatever its status, keeps only its numeric ids and gains "erased": true. A pending delivery is
+// - the webhook outbox (webhook_events, the writes' events not yet fanned out) and the delivery log
+//   (webhook_deliveries.data): customer.created, customer.fields_changed, call.recorded and
+//   assign.status_changed quote values (fields, changes, notes, call_id). Every such event, whatever
+//   its status, keeps only its numeric ids and gains "erased": true. A pending delivery is
 //   still sent, redacted: the receiver learns that something happened and then gets customer.erased,
 //   rather than a gap in the assign's sequence numbers.
 // - import rejects (import_rejects.cells): a rejected row was never linked to a customer, so it is
@@ -13,6 +14,7 @@
 import type { CountryCode } from 'libphonenumber-js';
 import type { Q } from '../db/connect.ts';
 import { normalizePhone } from '../phone.ts';
+import type { StoredEvent } from './events.ts';
 
 /** The values that identify a customer, read before its index rows are deleted. */
 export interface Identifiers {
@@ -29,7 +31,7 @@ export async function identifiersOf(trx: Q, customerId: number): Promise<Identif
   };
 }
 
-/** Redacts every outbox row about the customer to its ids. Returns how many rows were rewritten. */
+/** Redacts every outbox event and delivery about the customer to its ids. Returns how many were rewritten. */
 export async function scrubDeliveries(trx: Q, customerId: number): Promise<number> {
   // A LIKE narrows the scan to rows that mention the id (data is our own JSON.stringify output, so the
   // spelling is exact); the parse below drops false hits such as customer 12 for 123.
@@ -44,6 +46,22 @@ export async function scrubDeliveries(trx: Q, customerId: number): Promise<numbe
     if (data.customer_id !== customerId || data.erased === true) continue;
     await trx.updateTable('webhook_deliveries').set({ data: JSON.stringify(idsOnly(data)) }).where('id', '=', row.id).execute();
     rewritten++;
+  }
+  const outbox = await trx
+    .selectFrom('webhook_events')
+    .select(['id', 'events'])
+    .where('events', 'like', `%"customer_id":${customerId}%`)
+    .execute();
+  for (const row of outbox) {
+    let changed = false;
+    const events = (JSON.parse(row.events) as StoredEvent[]).map((e): StoredEvent => {
+      const data = e[4];
+      if (data.customer_id !== customerId || data.erased === true) return e;
+      changed = true;
+      rewritten++;
+      return [e[0], e[1], e[2], e[3], idsOnly(data)];
+    });
+    if (changed) await trx.updateTable('webhook_events').set({ events: JSON.stringify(events) }).where('id', '=', row.id).execute();
   }
   return rewritten;
 }

@@ -1,13 +1,14 @@
 // Webhook subscriptions and their delivery log (the outbox rows written by crm/events.ts): the SQL behind
 // the admin routes and the background sender (webhooks/sender.ts).
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { sql, type Selectable } from 'kysely';
 import type { Q } from '../db/connect.ts';
-import { isPostgres } from '../db/dialect.ts';
+import { chunks, isPostgres } from '../db/dialect.ts';
 import { compileByShape } from '../db/compiled.ts';
 import { slot } from '../db/slots.ts';
 import type { DeliveryStatus, WebhookDeliveriesTable, WebhooksTable } from '../db/schema.ts';
 import { notFound } from '../errors.ts';
+import { storedType, type StoredEvent } from './events.ts';
 
 export type WebhookRow = Selectable<WebhooksTable>;
 export type DeliveryRow = Selectable<WebhookDeliveriesTable>;
@@ -141,6 +142,61 @@ export async function claimDue(trx: Q, now: number, limit: number, leaseUntil: n
   return trx.updateTable('webhook_deliveries').set({ next_attempt_at: leaseUntil }).where('id', 'in', due).returningAll().execute();
 }
 
+/** Outbox rows per fan-out transaction at most (each holds a write's events, each event one delivery per webhook). */
+const FAN_OUT_ROWS = 100;
+/** PostgreSQL: fan-outs of several senders run one at a time (pg_advisory_xact_lock), see below. */
+const FAN_OUT_LOCK = 0x63726d01;
+
+/**
+ * Moves events from the outbox (webhook_events, written by the writes: crm/events.ts) into deliveries,
+ * one per webhook the event was subscribed to when it was written, and deletes the event rows. The first
+ * `claim` new deliveries of enabled webhooks are claimed for this sender until `leaseUntil` and
+ * answered, to be sent at once; the others are due now, for the next claims (a sender never holds more
+ * than it can send within its lease; a disabled webhook's wait until it is enabled again). A webhook
+ * deleted meanwhile gets nothing.
+ *
+ * Order: outbox rows are taken in id order and their deliveries inserted in that order, so a delivery's
+ * id (the body's `sequence`) follows the order of the writes of one assign or customer (each written
+ * under that row's lock). On PostgreSQL two senders' fan-outs are serialized by a transaction-level
+ * advisory lock, or one could insert a later event's deliveries before another inserts an earlier one.
+ * Event rows are deleted by their ids, never by a range: on PostgreSQL a row with a smaller id may commit
+ * after a larger one was read, and is then taken by the next fan-out.
+ */
+export async function fanOutEvents(trx: Q, now: number, leaseUntil: number, claim: number, maxRows = FAN_OUT_ROWS): Promise<{ events: number; deliveries: DeliveryRow[] }> {
+  if (isPostgres(trx)) await sql`select pg_advisory_xact_lock(${FAN_OUT_LOCK})`.execute(trx);
+  const rows = await trx.selectFrom('webhook_events').select(['id', 'events']).orderBy('id').limit(Math.min(maxRows, FAN_OUT_ROWS)).execute();
+  if (rows.length === 0) return { events: 0, deliveries: [] };
+  const enabled = new Map((await trx.selectFrom('webhooks').select(['id', 'disabled']).execute()).map((h) => [h.id, h.disabled === 0]));
+  const values = [];
+  let claimed = 0;
+  for (const row of rows) {
+    for (const e of JSON.parse(row.events) as StoredEvent[]) {
+      const [, projectId, at, webhooks, payload] = e;
+      const type = storedType(e);
+      const eventId = randomUUID();
+      const data = JSON.stringify(payload);
+      for (const id of webhooks) {
+        const on = enabled.get(id);
+        if (on === undefined) continue;
+        const mine = on && claimed < claim;
+        if (mine) claimed++;
+        values.push({ webhook_id: id, event_id: eventId, type, project_id: projectId, data, at, status: 'pending' as const, attempts: 0, next_attempt_at: mine ? leaseUntil : now, pending_since: now, created_at: now });
+      }
+    }
+  }
+  const deliveries: DeliveryRow[] = [];
+  for (const chunk of chunks(values, 200)) {
+    for (const row of await trx.insertInto('webhook_deliveries').values(chunk).returningAll().execute()) if (row.next_attempt_at === leaseUntil) deliveries.push(row);
+  }
+  for (const ids of chunks(rows.map((r) => r.id), 500)) await trx.deleteFrom('webhook_events').where('id', 'in', ids).execute();
+  return { events: rows.length, deliveries };
+}
+
+/** Are events waiting in the outbox for their fan-out? */
+export async function eventsWaiting(q: Q): Promise<boolean> {
+  return (await q.selectFrom('webhook_events').select('id').limit(1).executeTakeFirst()) !== undefined;
+}
+
 /** Is anything due? A read, so an idle sender never takes the write lock. */
 export async function anyDue(q: Q, now: number): Promise<boolean> {
   const row = await q
@@ -151,7 +207,7 @@ export async function anyDue(q: Q, now: number): Promise<boolean> {
     .where('webhook_id', 'in', q.selectFrom('webhooks').select('id').where('disabled', '=', 0))
     .limit(1)
     .executeTakeFirst();
-  return row !== undefined;
+  return row !== undefined || eventsWaiting(q);
 }
 
 export interface AttemptResult {
@@ -188,10 +244,11 @@ export async function recordAttempt(q: Q, id: number, r: AttemptResult): Promise
   await attemptUpdate((r.ok ? 1 : 0) | (r.next !== null ? 2 : 0)).rows(q, [id, status, r.at, r.status, r.error, r.next]);
 }
 
-/** Deliveries waiting to be sent (the outbox depth), for metrics. */
+/** The outbox depth, for metrics: deliveries waiting to be sent, plus writes whose events are not yet fanned out. */
 export async function pendingCount(q: Q): Promise<number> {
   const row = await q.selectFrom('webhook_deliveries').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'pending').executeTakeFirst();
-  return Number(row?.n ?? 0);
+  const events = await q.selectFrom('webhook_events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
+  return Number(row?.n ?? 0) + Number(events?.n ?? 0);
 }
 
 /** Deletes delivered rows older than `before` (the log keeps failures until retried or deleted). */

@@ -12,6 +12,7 @@ import * as m005 from './migrations/005_imports.ts';
 import * as m006 from './migrations/006_integrations.ts';
 import * as m007 from './migrations/007_id_bound.ts';
 import * as m008 from './migrations/008_statistics.ts';
+import * as m009 from './migrations/009_webhook_events.ts';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '001_initial': m001,
@@ -22,6 +23,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '006_integrations': m006,
   '007_id_bound': m007,
   '008_statistics': m008,
+  '009_webhook_events': m009,
 });
 
 /**

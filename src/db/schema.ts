@@ -325,6 +325,14 @@ export interface WebhookDeliveriesTable {
   created_at: number;
 }
 
+/** The webhook outbox: the events of one write, waiting for the sender's fan-out into deliveries. */
+export interface WebhookEventsTable {
+  id: Generated<number>;
+  /** JSON array of OutboxEvent (crm/events.ts) */
+  events: string;
+  created_at: number;
+}
+
 /** Per-project settings of an inbound integration (kind 3cx | vicidial | asterisk), JSON. */
 export interface IntegrationSettingsTable {
   project_id: number;
@@ -372,6 +380,7 @@ export interface Database {
   api_keys: ApiKeysTable;
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  webhook_events: WebhookEventsTable;
   integration_settings: IntegrationSettingsTable;
   stats_hourly: StatsHourlyTable;
 }

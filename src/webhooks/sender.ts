@@ -1,5 +1,6 @@
-// The background webhook sender: claims due outbox rows (crm/webhooks.ts claimDue), POSTs them, records
-// each attempt. Nothing here is on a request's path: a telephony answer only waits for its own commit,
+// The background webhook sender: fans the outbox's events out into deliveries (crm/webhooks.ts
+// fanOutEvents), claims due deliveries (claimDue), POSTs them at the pace the telephony API leaves room
+// for (pace.ts), records each attempt. Nothing here is on a request's path: a telephony answer only waits for its own commit,
 // which holds the outbox rows; a slow or dead receiver costs at most `concurrency` open requests of at
 // most the timeout each, and memory holds only the claimed rows.
 //
@@ -9,8 +10,9 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/connect.ts';
-import { anyDue, claimDue, pruneDelivered, recordAttempt, statusNames, type AttemptResult, type DeliveryRow } from '../crm/webhooks.ts';
+import { anyDue, claimDue, fanOutEvents, pruneDelivered, recordAttempt, statusNames, type AttemptResult, type DeliveryRow } from '../crm/webhooks.ts';
 import { relaxCommit } from '../db/dialect.ts';
+import { startPace } from './pace.ts';
 import { post, signedRequest } from './deliver.ts';
 
 export type DeliveryOutcome = 'delivered' | 'retry' | 'failed';
@@ -83,6 +85,18 @@ export function startSender({ db, config, log, onDelivery }: SenderOptions): Sen
   // mid-delivery leaves its rows to be retried when the lease ends.
   const leaseMs = (CLAIM_FACTOR + 1) * config.webhookTimeoutMs + 1000;
 
+  const pace = startPace({ busyRate: config.webhookBusyRate });
+  let paceTimer: NodeJS.Timeout | undefined;
+
+  /** The pace left no room for a fan-out now: look again in the next window instead of the next poll. */
+  let tickTimer: NodeJS.Timeout | undefined;
+  function paceTick() {
+    tickTimer ??= setTimeout(() => {
+      tickTimer = undefined;
+      void tick();
+    }, pace.untilNextWindow());
+  }
+
   async function tick() {
     if (stopped || ticking) return;
     ticking = true;
@@ -98,12 +112,22 @@ export function startSender({ db, config, log, onDelivery }: SenderOptions): Sen
         // The attempts recorded so far ride along in the claim's transaction: one commit for both.
         const done = results;
         results = [];
-        const rows = await db.write(async (trx) => {
-          await relaxCommit(trx);
+        const { rows, events } = await db.write(async (trx) => {
           for (const r of done) await recordAttempt(trx, r.id, r.attempt);
-          return claimDue(trx, now, want, now + leaseMs);
+          // New events first: their deliveries are inserted already claimed (no second write per row).
+          // The fan-out is paced with the deliveries: on a saturated loop it waits too.
+          const rowsAllowed = Math.min(pace.allowance(), want);
+          if (rowsAllowed === 0) paceTick();
+          const fresh = rowsAllowed > 0 ? await fanOutEvents(trx, now, now + leaseMs, want, rowsAllowed) : { events: 0, deliveries: [] };
+          pace.charge(fresh.events);
+          // The claims and attempt records may be lost in a database crash (they are sent again: at least
+          // once), but not a fan-out: its event ids are made here, and a lost one would send the same
+          // event again under another id, which receivers could not de-duplicate.
+          if (fresh.events === 0) await relaxCommit(trx);
+          const more = fresh.deliveries.length < want ? await claimDue(trx, now, want - fresh.deliveries.length, now + leaseMs) : [];
+          return { rows: [...fresh.deliveries, ...more], events: fresh.events };
         });
-        if (rows.length === 0) break;
+        if (rows.length === 0 && events === 0) break;
         const hooks = new Map(
           (await db.read.selectFrom('webhooks').select(['id', 'url', 'secret']).where('id', 'in', [...new Set(rows.map((r) => r.webhook_id))]).execute()).map((h) => [h.id, h]),
         );
@@ -116,7 +140,7 @@ export function startSender({ db, config, log, onDelivery }: SenderOptions): Sen
           queue.push({ row, url: hook.url, secret: hook.secret, statusName: sid === null ? null : (names.get(sid) ?? null) });
         }
         pump();
-        if (rows.length < want) break;
+        if (rows.length < want && events === 0) break;
       }
     } catch (err) {
       log.error({ err }, 'webhook sender: claiming deliveries failed');
@@ -125,9 +149,16 @@ export function startSender({ db, config, log, onDelivery }: SenderOptions): Sen
     }
   }
 
-  /** Starts queued jobs while slots are free. */
+  /** Starts queued jobs while slots are free and the pace allows. */
   function pump() {
     while (inflight.size < concurrency && queue.length > 0) {
+      if (!pace.take()) {
+        paceTimer ??= setTimeout(() => {
+          paceTimer = undefined;
+          if (!stopped) pump();
+        }, pace.untilNextWindow());
+        return;
+      }
       const job = queue.shift()!;
       const p = attempt(job).catch((err: unknown) => {
         log.error({ err }, 'webhook sender: a delivery failed unexpectedly');
@@ -190,6 +221,9 @@ export function startSender({ db, config, log, onDelivery }: SenderOptions): Sen
     async stop() {
       stopped = true;
       clearInterval(timer);
+      clearTimeout(paceTimer);
+      clearTimeout(tickTimer);
+      pace.stop();
       // Claimed but not started: due again at once (for the next process).
       const now = Date.now();
       for (const job of queue.splice(0)) results.push({ id: job.row.id, attempt: { ok: false, status: null, error: 'sender stopped before sending', at: now, next: now } });
