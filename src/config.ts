@@ -234,7 +234,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const webhookGiveUpMs = int('CRM_WEBHOOK_GIVE_UP_MS', 86_400_000, 100, 30 * 86_400_000);
   const webhookConcurrency = int('CRM_WEBHOOK_CONCURRENCY', 8, 1, 256);
   const webhookPollMs = int('CRM_WEBHOOK_POLL_MS', 1000, 10, 60_000);
-  const webhookBusyRate = int('CRM_WEBHOOK_BUSY_RATE', 200, 1, 100_000);
+  const webhookBusyRate = int('CRM_WEBHOOK_BUSY_RATE', 200, 10, 100_000);
   const metricsToken = env.CRM_METRICS_TOKEN?.trim() || undefined;
   if (metricsToken !== undefined && metricsToken.length < 8) problems.push('CRM_METRICS_TOKEN must be at least 8 characters');
 

@@ -13,6 +13,7 @@
 //   phone number stays: a first name alone does not identify anyone.
 import type { CountryCode } from 'libphonenumber-js';
 import type { Q } from '../db/connect.ts';
+import { isPostgres } from '../db/dialect.ts';
 import { normalizePhone } from '../phone.ts';
 import type { StoredEvent } from './events.ts';
 
@@ -33,24 +34,16 @@ export async function identifiersOf(trx: Q, customerId: number): Promise<Identif
 
 /** Redacts every outbox event and delivery about the customer to its ids. Returns how many were rewritten. */
 export async function scrubDeliveries(trx: Q, customerId: number): Promise<number> {
-  // A LIKE narrows the scan to rows that mention the id (data is our own JSON.stringify output, so the
-  // spelling is exact); the parse below drops false hits such as customer 12 for 123.
-  const rows = await trx
-    .selectFrom('webhook_deliveries')
-    .select(['id', 'data'])
-    .where('data', 'like', `%"customer_id":${customerId}%`)
-    .execute();
   let rewritten = 0;
-  for (const row of rows) {
-    const data = JSON.parse(row.data) as Record<string, unknown>;
-    if (data.customer_id !== customerId || data.erased === true) continue;
-    await trx.updateTable('webhook_deliveries').set({ data: JSON.stringify(idsOnly(data)) }).where('id', '=', row.id).execute();
-    rewritten++;
-  }
+  // The outbox rows first, locked (PostgreSQL), then the deliveries: the sender's fan-out locks the
+  // outbox rows it moves into deliveries (crm/webhooks.ts fanOutEvents), so a row is either scrubbed
+  // here before it is fanned out, or already fanned out, and then its deliveries are visible to the
+  // deliveries' scan below (a later statement, under READ COMMITTED).
   const outbox = await trx
     .selectFrom('webhook_events')
     .select(['id', 'events'])
     .where('events', 'like', `%"customer_id":${customerId}%`)
+    .$if(isPostgres(trx), (q) => q.forUpdate())
     .execute();
   for (const row of outbox) {
     let changed = false;
@@ -62,6 +55,19 @@ export async function scrubDeliveries(trx: Q, customerId: number): Promise<numbe
       return [e[0], e[1], e[2], e[3], idsOnly(data)];
     });
     if (changed) await trx.updateTable('webhook_events').set({ events: JSON.stringify(events) }).where('id', '=', row.id).execute();
+  }
+  // A LIKE narrows the scan to rows that mention the id (data is our own JSON.stringify output, so the
+  // spelling is exact); the parse below drops false hits such as customer 12 for 123.
+  const rows = await trx
+    .selectFrom('webhook_deliveries')
+    .select(['id', 'data'])
+    .where('data', 'like', `%"customer_id":${customerId}%`)
+    .execute();
+  for (const row of rows) {
+    const data = JSON.parse(row.data) as Record<string, unknown>;
+    if (data.customer_id !== customerId || data.erased === true) continue;
+    await trx.updateTable('webhook_deliveries').set({ data: JSON.stringify(idsOnly(data)) }).where('id', '=', row.id).execute();
+    rewritten++;
   }
   return rewritten;
 }

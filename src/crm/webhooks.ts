@@ -162,15 +162,28 @@ const FAN_OUT_LOCK = 0x63726d01;
  * Event rows are deleted by their ids, never by a range: on PostgreSQL a row with a smaller id may commit
  * after a larger one was read, and is then taken by the next fan-out.
  */
-export async function fanOutEvents(trx: Q, now: number, leaseUntil: number, claim: number, maxRows = FAN_OUT_ROWS): Promise<{ events: number; deliveries: DeliveryRow[] }> {
-  if (isPostgres(trx)) await sql`select pg_advisory_xact_lock(${FAN_OUT_LOCK})`.execute(trx);
-  const rows = await trx.selectFrom('webhook_events').select(['id', 'events']).orderBy('id').limit(Math.min(maxRows, FAN_OUT_ROWS)).execute();
-  if (rows.length === 0) return { events: 0, deliveries: [] };
+export async function fanOutEvents(trx: Q, now: number, leaseUntil: number, claim: number, maxRows = FAN_OUT_ROWS): Promise<{ rows: number; events: number; deliveries: DeliveryRow[] }> {
+  const pg = isPostgres(trx);
+  if (pg) {
+    await sql`select pg_advisory_xact_lock(${FAN_OUT_LOCK})`.execute(trx);
+    // Event ids are made here: this commit must be durable even with CRM_DURABLE=false, or a crash
+    // could fan the same events out again under new ids after they were sent.
+    await sql`set local synchronous_commit = on`.execute(trx);
+  }
+  let pick = trx.selectFrom('webhook_events').select(['id', 'events']).orderBy('id').limit(Math.min(maxRows, FAN_OUT_ROWS));
+  // PostgreSQL: the rows stay locked until the commit, so an erasure (erase-traces.ts, which locks the
+  // rows it scrubs, in the same order: outbox rows, then deliveries) either scrubs a row before it is
+  // read here (the read waits, then sees the scrubbed row) or finds it gone and the deliveries made.
+  if (pg) pick = pick.forUpdate();
+  const rows = await pick.execute();
+  if (rows.length === 0) return { rows: 0, events: 0, deliveries: [] };
   const enabled = new Map((await trx.selectFrom('webhooks').select(['id', 'disabled']).execute()).map((h) => [h.id, h.disabled === 0]));
   const values = [];
   let claimed = 0;
+  let events = 0;
   for (const row of rows) {
     for (const e of JSON.parse(row.events) as StoredEvent[]) {
+      events++;
       const [, projectId, at, webhooks, payload] = e;
       const type = storedType(e);
       const eventId = randomUUID();
@@ -189,7 +202,7 @@ export async function fanOutEvents(trx: Q, now: number, leaseUntil: number, clai
     for (const row of await trx.insertInto('webhook_deliveries').values(chunk).returningAll().execute()) if (row.next_attempt_at === leaseUntil) deliveries.push(row);
   }
   for (const ids of chunks(rows.map((r) => r.id), 500)) await trx.deleteFrom('webhook_events').where('id', 'in', ids).execute();
-  return { events: rows.length, deliveries };
+  return { rows: rows.length, events, deliveries };
 }
 
 /** Are events waiting in the outbox for their fan-out? */

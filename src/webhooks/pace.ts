@@ -8,7 +8,8 @@
 //
 // - Every `windowMs` the loop's utilization over the window (performance.eventLoopUtilization: the share
 //   of time not spent waiting for I/O) is compared with two marks. At or above HIGH the start rate is
-//   halved, never below `busyRate`; below LOW it is doubled, and past the delivery ceiling it is no limit.
+//   halved, never below `busyRate`; below LOW it is doubled, between the marks raised by a quarter, and
+//   past the delivery ceiling it is no limit.
 // - With the loop saturated by telephony the sender runs at `busyRate` (CRM_WEBHOOK_BUSY_RATE, a second:
 //   delivery starts plus outbox rows fanned out into deliveries): events are never starved, and a backlog held during a peak is sent when the
 //   peak passes (the outbox is on disk; its depth is the callcrm_webhook_outbox_pending metric). On a
@@ -63,7 +64,13 @@ export function startPace({ busyRate, windowMs = 100, utilization = loopUtilizat
     // The rate actually used in the window: halving an unused allowance would not slow anything down.
     const used = (started * 1000) / windowMs;
     if (u >= HIGH) rate = Math.max(busyRate, Math.min(rate, used) / 2);
-    else if (u < LOW && rate !== Infinity) rate = rate * 2 > UNLIMITED ? Infinity : rate * 2;
+    else if (rate !== Infinity) {
+      // Below the high mark the rate climbs again: doubling on a loop mostly idle, by a quarter between
+      // the marks (the sender's own deliveries count in the loop's use, so waiting for the low mark
+      // could keep a backlog at the busy rate long after the peak).
+      const next = rate * (u < LOW ? 2 : 1.25);
+      rate = next > UNLIMITED ? Infinity : next;
+    }
     started = 0;
     windowStart = performance.now();
   };

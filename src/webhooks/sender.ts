@@ -86,6 +86,9 @@ export function startSender({ db, config, log, onDelivery }: SenderOptions): Sen
   const leaseMs = (CLAIM_FACTOR + 1) * config.webhookTimeoutMs + 1000;
 
   const pace = startPace({ busyRate: config.webhookBusyRate });
+  // Starts the busy rate allows within a lease, less a timeout (the last one must end in it), halved
+  // (fan-out rows count against the same rate).
+  const leaseCap = Math.max(1, Math.floor((config.webhookBusyRate * (leaseMs - config.webhookTimeoutMs)) / 2000));
   let paceTimer: NodeJS.Timeout | undefined;
 
   /** The pace left no room for a fan-out now: look again in the next window instead of the next poll. */
@@ -108,24 +111,29 @@ export function startSender({ db, config, log, onDelivery }: SenderOptions): Sen
           await db.write((trx) => pruneDelivered(trx, now - KEEP_DELIVERED_MS));
         }
         if (!(await anyDue(db.read, now))) break;
-        const want = CLAIM_FACTOR * concurrency - queue.length - inflight.size;
-        // The attempts recorded so far ride along in the claim's transaction: one commit for both.
+        // Never more than the pace lets this sender start within the lease, even at the busy rate (or
+        // a claimed row would wait past its lease and could be claimed and sent a second time).
+        const want = Math.min(CLAIM_FACTOR * concurrency - queue.length - inflight.size, leaseCap);
         const done = results;
         results = [];
         const { rows, events } = await db.write(async (trx) => {
-          for (const r of done) await recordAttempt(trx, r.id, r.attempt);
-          // New events first: their deliveries are inserted already claimed (no second write per row).
+          // The fan-out first: it locks outbox rows, which an erasure locks before the deliveries it
+          // scrubs (erase-traces.ts); taking them before any delivery row keeps the same order (no deadlock).
+          // Its deliveries are inserted already claimed (no second write per row), at most half of the
+          // claim, so retries and older due rows get the other half while new events keep coming.
           // The fan-out is paced with the deliveries: on a saturated loop it waits too.
           const rowsAllowed = Math.min(pace.allowance(), want);
           if (rowsAllowed === 0) paceTick();
-          const fresh = rowsAllowed > 0 ? await fanOutEvents(trx, now, now + leaseMs, want, rowsAllowed) : { events: 0, deliveries: [] };
+          const fresh = rowsAllowed > 0 ? await fanOutEvents(trx, now, now + leaseMs, Math.ceil(want / 2), rowsAllowed) : { rows: 0, events: 0, deliveries: [] };
           pace.charge(fresh.events);
           // The claims and attempt records may be lost in a database crash (they are sent again: at least
           // once), but not a fan-out: its event ids are made here, and a lost one would send the same
           // event again under another id, which receivers could not de-duplicate.
-          if (fresh.events === 0) await relaxCommit(trx);
-          const more = fresh.deliveries.length < want ? await claimDue(trx, now, want - fresh.deliveries.length, now + leaseMs) : [];
-          return { rows: [...fresh.deliveries, ...more], events: fresh.events };
+          if (fresh.rows === 0) await relaxCommit(trx);
+          const more = await claimDue(trx, now, want - fresh.deliveries.length, now + leaseMs);
+          // The attempts recorded so far ride along in this transaction: one commit for both.
+          for (const r of done) await recordAttempt(trx, r.id, r.attempt);
+          return { rows: [...fresh.deliveries, ...more], events: fresh.rows };
         });
         if (rows.length === 0 && events === 0) break;
         const hooks = new Map(
@@ -151,7 +159,7 @@ export function startSender({ db, config, log, onDelivery }: SenderOptions): Sen
 
   /** Starts queued jobs while slots are free and the pace allows. */
   function pump() {
-    while (inflight.size < concurrency && queue.length > 0) {
+    while (!stopped && inflight.size < concurrency && queue.length > 0) {
       if (!pace.take()) {
         paceTimer ??= setTimeout(() => {
           paceTimer = undefined;
@@ -229,6 +237,10 @@ export function startSender({ db, config, log, onDelivery }: SenderOptions): Sen
       for (const job of queue.splice(0)) results.push({ id: job.row.id, attempt: { ok: false, status: null, error: 'sender stopped before sending', at: now, next: now } });
       for (const ac of inflight.values()) ac.abort();
       while (ticking) await new Promise((r) => setTimeout(r, 5));
+      // A tick that was running may have claimed more meanwhile: due again at once too.
+      for (const job of queue.splice(0)) results.push({ id: job.row.id, attempt: { ok: false, status: null, error: 'sender stopped before sending', at: now, next: now } });
+      clearTimeout(paceTimer);
+      clearTimeout(tickTimer);
       await Promise.all([...settled]);
       clearTimeout(flushTimer);
       await flush();
