@@ -91,7 +91,9 @@ async function main() {
             },
             setupRequest: (req) => {
               n++;
-              return { ...req, method: 'GET', path: `/api/set_status.php?authkey=Mindc_2023_set_status&repository_assign_id=${1000 + (n % ASSIGNS)}&status_id=${1 + (n % 2)}` };
+              // Each pass over the assigns flips their status, so every set_status changes it: two events
+              // (assign.status_changed and call.recorded), as a real disposition has.
+              return { ...req, method: 'GET', path: `/api/set_status.php?authkey=Mindc_2023_set_status&repository_assign_id=${1000 + (n % ASSIGNS)}&status_id=${1 + (Math.floor(n / ASSIGNS) % 2)}` };
             },
           },
         ],
@@ -102,11 +104,11 @@ async function main() {
     // the request path) and the separate sender's CPU per set_status (BENCH_SEPARATE_SENDER=1).
     const db = new SqliteDatabase(file);
     db.pragma('busy_timeout = 10000');
-    // Waiting: deliveries not yet sent, and events not yet fanned out into deliveries (one row per
-    // set_status, holding its two events).
+    // Waiting: deliveries not yet sent, and events not yet fanned out into deliveries (a row holds the
+    // events of one group-commit batch; one webhook, so one delivery per event).
     const pending = () =>
       (db.prepare("select count(*) as n from webhook_deliveries where status = 'pending'").get() as { n: number }).n +
-      2 * (db.prepare('select count(*) as n from webhook_events').get() as { n: number }).n;
+      (db.prepare('select coalesce(sum(json_array_length(events)), 0) as n from webhook_events').get() as { n: number }).n;
     // After a phase with the webhook: what the load left waiting (held while the loop was saturated:
     // webhooks/pace.ts) and how long it takes to send once the load stops. Every phase starts with an
     // empty outbox, so no phase pays for the one before.

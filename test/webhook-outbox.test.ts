@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/connect.ts';
 import { emitEvents, storedType, type DomainEvent, type StoredEvent } from '../src/crm/events.ts';
+import { scrubDeliveries } from '../src/crm/erase-traces.ts';
 import { startPace, HIGH, LOW } from '../src/webhooks/pace.ts';
 import { startSender, type Sender } from '../src/webhooks/sender.ts';
 import { KEYS, admin, dialects, seedProject, setup, tel, type Harness } from './helpers.ts';
@@ -63,7 +64,7 @@ for (const dialect of dialects()) {
       await rx.stop();
     });
 
-    it('a write appends one outbox row for its events, with the subscribed webhooks; nothing without a subscriber', async () => {
+    it('a write appends an outbox row of its events, with the subscribed webhooks; nothing without a subscriber', async () => {
       const none = await h.db.q.selectFrom('webhook_events').select('id').execute();
       await tel(h.app, 'set_status', { authkey: KEYS.set_status, repository_assign_id: 555, status_id: 2 });
       assert.equal((await h.db.q.selectFrom('webhook_events').select('id').execute()).length, none.length, 'no webhook: no outbox row');
@@ -80,6 +81,34 @@ for (const dialect of dialects()) {
       assert.equal((await h.db.q.selectFrom('webhook_events').select('id').execute()).length, 0);
       for (const id of [hook.id, other.id]) await h.app.inject({ method: 'DELETE', url: `/admin/v1/webhooks/${id}`, headers: { authorization: `Bearer ${h.config.adminToken}` } });
     });
+
+    if (dialect === 'sqlite') {
+      it('a group-commit batch writes one outbox row for its writes; a write rolled back leaves none; an erasure in the batch redacts the earlier writes\' events', async () => {
+        const hook = await admin(h.app, 'POST', '/webhooks', { url: rx.url, events: ['customer.fields_changed'] });
+        await h.db.q.deleteFrom('webhook_events').execute();
+        const ev = (customer: number, city: string): DomainEvent => ({ type: 'customer.fields_changed', project_id: 10, data: { customer_id: customer, changes: [{ field: 'city', old_value: null, new_value: city }] } });
+        // Queued in the same tick: one batch (db/writer.ts).
+        const writes = [
+          h.db.write((trx) => emitEvents(trx, [ev(901, 'Haifa')])),
+          h.db.write(async (trx) => {
+            await emitEvents(trx, [ev(902, 'Rolled back')]);
+            throw new Error('this write fails');
+          }),
+          h.db.write((trx) => emitEvents(trx, [ev(903, 'Eilat')])),
+          h.db.write((trx) => scrubDeliveries(trx, 901)),
+        ];
+        const settled = await Promise.allSettled(writes);
+        assert.deepEqual(settled.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+        const rows = await h.db.q.selectFrom('webhook_events').select('events').execute();
+        assert.equal(rows.length, 1, 'one row for the batch');
+        const data = (JSON.parse(rows[0]!.events) as StoredEvent[]).map((e) => e[4]);
+        assert.deepEqual(data.map((d) => d.customer_id), [901, 903], 'the rolled-back write has no event');
+        assert.deepEqual(data[0], { customer_id: 901, erased: true }, 'erased in the same batch: redacted');
+        assert.equal((data[1] as { changes: { new_value: string }[] }).changes[0]!.new_value, 'Eilat');
+        await h.db.q.deleteFrom('webhook_events').execute();
+        await h.app.inject({ method: 'DELETE', url: `/admin/v1/webhooks/${hook.id}`, headers: { authorization: `Bearer ${h.config.adminToken}` } });
+      });
+    }
 
     it('two senders on one database deliver each event once, and one assign\'s events in order', async () => {
       const hook = await admin(h.app, 'POST', '/webhooks', { url: rx.url, events: ['assign.status_changed'] });

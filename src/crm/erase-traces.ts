@@ -1,6 +1,7 @@
 // The copies of a person's values that live outside the customer's own rows, scrubbed by an erasure in
 // its transaction (crm/erase.ts):
-// - the webhook outbox (webhook_events, the writes' events not yet fanned out) and the delivery log
+// - the webhook outbox (webhook_events, the writes' events not yet fanned out, and those of this
+//   group-commit batch's earlier writes still waiting for the batch's end) and the delivery log
 //   (webhook_deliveries.data): customer.created, customer.fields_changed, call.recorded and
 //   assign.status_changed quote values (fields, changes, notes, call_id). Every such event, whatever
 //   its status, keeps only its numeric ids and gains "erased": true. A pending delivery is
@@ -15,7 +16,8 @@ import type { CountryCode } from 'libphonenumber-js';
 import type { Q } from '../db/connect.ts';
 import { isPostgres } from '../db/dialect.ts';
 import { normalizePhone } from '../phone.ts';
-import type { StoredEvent } from './events.ts';
+import { outboxTail, type StoredEvent } from './events.ts';
+import { waitingAtBatchEnd } from '../db/batch-tail.ts';
 
 /** The values that identify a customer, read before its index rows are deleted. */
 export interface Identifiers {
@@ -45,6 +47,17 @@ export async function scrubDeliveries(trx: Q, customerId: number): Promise<numbe
     .where('events', 'like', `%"customer_id":${customerId}%`)
     .$if(isPostgres(trx), (q) => q.forUpdate())
     .execute();
+  // Events of this batch's earlier writes not yet in the table (db/batch-tail.ts): redacted in place.
+  for (const list of waitingAtBatchEnd(trx, outboxTail)) {
+    for (const events of list) {
+      events.forEach((e, i) => {
+        const data = e[4];
+        if (data.customer_id !== customerId || data.erased === true) return;
+        events[i] = [e[0], e[1], e[2], e[3], idsOnly(data)];
+        rewritten++;
+      });
+    }
+  }
   for (const row of outbox) {
     let changed = false;
     const events = (JSON.parse(row.events) as StoredEvent[]).map((e): StoredEvent => {

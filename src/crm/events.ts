@@ -1,9 +1,10 @@
 // Domain events for webhooks, written into the outbox (webhook_events) in the caller's transaction:
 // a committed change always has its events, a rolled-back one never does, also across a crash.
 //
-// The write appends its subscribed events as one row (a JSON array, each event with the ids of the
-// webhooks subscribed to it) to webhook_events, a table without secondary indexes: one cheap insert per
-// write, whatever the number of webhooks. The background sender
+// The write appends its subscribed events (a JSON array, each event with the ids of the webhooks
+// subscribed to it) to webhook_events, a table without secondary indexes: on SQLite the events of a whole
+// group-commit batch go into one row at the batch's end, in its transaction; on PostgreSQL one row per
+// write. The background sender
 // (webhooks/sender.ts, crm/webhooks.ts fanOutEvents) fans the rows out into webhook_deliveries, one per
 // subscribed webhook, in its own transactions: that work, and the delivery log's indexes, are off the
 // telephony path. (Until migration 009 the write itself fanned out with an INSERT … SELECT into
@@ -12,6 +13,7 @@ import type { Q } from '../db/connect.ts';
 import { compileOnce } from '../db/compiled.ts';
 import { chunks } from '../db/dialect.ts';
 import { slot } from '../db/slots.ts';
+import { appendAtBatchEnd, type Tail } from '../db/batch-tail.ts';
 
 export const EVENT_TYPES = [
   'assign.status_changed',
@@ -70,5 +72,16 @@ export async function emitEvents(trx: Q, events: DomainEvent[]): Promise<void> {
     }
     if (webhooks.length > 0) subscribed.push([EVENT_TYPES.indexOf(e.type), e.project_id, e.at ?? now, webhooks, e.data]);
   }
-  for (const chunk of chunks(subscribed, PER_ROW)) await append.rows(trx, [JSON.stringify(chunk), now]);
+  if (subscribed.length === 0) return;
+  // In SQLite's group commit the events go into one row at the end of the batch (db/batch-tail.ts), in
+  // the same transaction: one insert per batch, not per write.
+  if (!appendAtBatchEnd(trx, outboxTail, subscribed)) await appendRows(trx, subscribed);
 }
+
+async function appendRows(trx: Q, events: StoredEvent[]): Promise<void> {
+  const now = Date.now();
+  for (const chunk of chunks(events, PER_ROW)) await append.rows(trx, [JSON.stringify(chunk), now]);
+}
+
+/** The outbox rows of a group-commit batch: its writes' events, in their order. */
+export const outboxTail: Tail<StoredEvent[]> = { flush: (trx, lists) => appendRows(trx, lists.flat()) };

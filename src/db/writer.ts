@@ -5,6 +5,7 @@
 // PostgreSQL commits concurrently on separate connections, so there each write is its own transaction.
 import { CompiledQuery, type Kysely } from 'kysely';
 import { attachSqliteStatements, type SqliteStatementSource } from './compiled.ts';
+import { beginBatch, dropBatch, endJob, flushBatch } from './batch-tail.ts';
 import type { Database } from './schema.ts';
 import type { Dialect } from './dialect-name.ts';
 
@@ -59,6 +60,7 @@ export function createWriter(dialect: Dialect, db: Q, statements?: SqliteStateme
         continue;
       }
       if (statements) attachSqliteStatements(trx, statements);
+      beginBatch(trx);
       try {
         // Straight to the connection when its statements are at hand (compiled.ts), else through Kysely.
         const exec = statements ? async (c: CompiledQuery) => void statements.prepare(c.sql).run([]) : async (c: CompiledQuery) => void (await trx!.executeQuery(c));
@@ -67,20 +69,25 @@ export function createWriter(dialect: Dialect, db: Q, statements?: SqliteStateme
           try {
             const value = await job.fn(trx);
             await exec(RELEASE);
+            endJob(trx, true);
             results.push({ ok: true, value });
           } catch (err) {
+            endJob(trx, false);
             await exec(ROLLBACK_TO);
             await exec(RELEASE);
             results.push({ ok: false, value: err });
           }
         }
+        // Rows the writes handed to the batch's end (batch-tail.ts): in this transaction, or none of it.
+        await flushBatch(trx);
         // The mark goes before the transaction ends: a statement a job left running past its end must
         // fail through Kysely ("transaction already committed"), never run on the bare connection.
         if (statements) attachSqliteStatements(trx, undefined);
         await trx.commit().execute();
       } catch (err) {
-        // The commit itself failed (disk full, I/O error): nothing of this batch is on disk.
+        // The commit (or the batch's end rows) failed (disk full, I/O error): nothing of this batch is on disk.
         if (statements) attachSqliteStatements(trx, undefined);
+        dropBatch(trx);
         await trx.rollback().execute().catch(() => undefined);
         for (const job of batch) job.reject(err);
         continue;

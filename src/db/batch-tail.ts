@@ -1,0 +1,76 @@
+// Rows a write adds at the end of its group-commit batch instead of at once (SQLite's writer.ts).
+//
+// A write in the writer's shared transaction can hand items to a tail: they are kept while its savepoint
+// is open, dropped if it rolls back, and after the batch's last write the tail writes every committed
+// write's items in one go, inside the same transaction, before the commit. The items are then as atomic
+// as the write itself (committed with it, never without it), at one statement per batch instead of one
+// per write. Used by the webhook outbox (crm/events.ts), whose row per write was ~10 % of a set_status.
+// Outside a batch (PostgreSQL, where each write is its own transaction) the caller writes at once.
+import type { Kysely } from 'kysely';
+import type { Database } from './schema.ts';
+
+type Q = Kysely<Database>;
+
+export interface Tail<T> {
+  /** Writes the items of the batch's committed writes, in their order, in the batch's transaction. */
+  flush(trx: Q, items: T[]): Promise<void>;
+}
+
+interface State {
+  /** items of the writes already released, per tail */
+  batch: Map<Tail<unknown>, unknown[]>;
+  /** items of the write running now */
+  job: Map<Tail<unknown>, unknown[]>;
+}
+
+const STATE = Symbol('batch tail');
+type WithState = { [STATE]?: State };
+
+/** Hands an item to the tail at the end of trx's batch; false when trx is not a batch (write it now). */
+export function appendAtBatchEnd<T>(trx: Q, tail: Tail<T>, item: T): boolean {
+  const state = (trx as unknown as WithState)[STATE];
+  if (!state) return false;
+  const list = state.job.get(tail as Tail<unknown>);
+  if (list) list.push(item);
+  else state.job.set(tail as Tail<unknown>, [item]);
+  return true;
+}
+
+/** The items waiting in this batch for the tail (earlier writes' and the running one's), to edit in place. */
+export function waitingAtBatchEnd<T>(trx: Q, tail: Tail<T>): T[][] {
+  const state = (trx as unknown as WithState)[STATE];
+  if (!state) return [];
+  return [state.batch.get(tail as Tail<unknown>), state.job.get(tail as Tail<unknown>)].filter((x): x is T[] => x !== undefined) as T[][];
+}
+
+/** The writer: a batch begins (marks its transaction). */
+export function beginBatch(trx: Q): void {
+  (trx as unknown as WithState)[STATE] = { batch: new Map(), job: new Map() };
+}
+
+/** The writer: the running write was released (keep) or rolled back (drop). */
+export function endJob(trx: Q, kept: boolean): void {
+  const state = (trx as unknown as WithState)[STATE];
+  if (!state) return;
+  if (kept) {
+    for (const [tail, items] of state.job) {
+      const list = state.batch.get(tail);
+      if (list) list.push(...items);
+      else state.batch.set(tail, items);
+    }
+  }
+  state.job = new Map();
+}
+
+/** The writer: after the last write, before the commit; unmarks the transaction. */
+export async function flushBatch(trx: Q): Promise<void> {
+  const state = (trx as unknown as WithState)[STATE];
+  (trx as unknown as WithState)[STATE] = undefined;
+  if (!state) return;
+  for (const [tail, items] of state.batch) if (items.length > 0) await tail.flush(trx, items);
+}
+
+/** The writer: the batch failed; its items go with it. */
+export function dropBatch(trx: Q): void {
+  (trx as unknown as WithState)[STATE] = undefined;
+}
