@@ -64,7 +64,7 @@ export async function measureFeatureCosts(databaseUrl: string, backends: () => P
     await add('webhook outbox, no webhook configured (subscriptions read)', 'd', (trx, i) => emitEvents(trx, events(i)));
     const { webhook } = await createWebhook(db.q, { url: 'http://127.0.0.1:9/bench', events: ['assign.status_changed', 'call.recorded'] });
     try {
-      await add('webhook outbox, one webhook subscribed (one outbox row per set_status)', 'd', (trx, i) => emitEvents(trx, events(i)));
+      await add('webhook outbox, one webhook subscribed (the two events of a set_status)', 'd', (trx, i) => emitEvents(trx, events(i)));
     } finally {
       // Its deliveries and outbox rows go with it: the database is left as the cases found it.
       await deleteWebhook(db.q, webhook.id);
