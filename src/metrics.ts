@@ -33,7 +33,7 @@ export function createMetrics(db: Db): Metrics {
   const deliveryLatency = new client.Histogram({ name: 'callcrm_webhook_delivery_duration_seconds', help: 'Time of one delivery attempt', buckets: LATENCY_BUCKETS, registers: [registry] });
   new client.Gauge({
     name: 'callcrm_webhook_outbox_pending',
-    help: 'Webhook deliveries waiting to be sent, plus writes whose events are not yet fanned out (read at scrape time)',
+    help: 'Webhook deliveries waiting to be sent, plus events not yet fanned out into deliveries (read at scrape time)',
     registers: [registry],
     async collect() {
       this.set(await pendingCount(db.read));

@@ -8,6 +8,7 @@ import { loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/connect.ts';
 import { emitEvents, storedType, type DomainEvent, type StoredEvent } from '../src/crm/events.ts';
 import { scrubDeliveries } from '../src/crm/erase-traces.ts';
+import { cutToMark, markAtBatchEnd } from '../src/db/batch-tail.ts';
 import { startPace, HIGH, LOW } from '../src/webhooks/pace.ts';
 import { startSender, type Sender } from '../src/webhooks/sender.ts';
 import { KEYS, admin, dialects, seedProject, setup, tel, type Harness } from './helpers.ts';
@@ -105,6 +106,27 @@ for (const dialect of dialects()) {
         assert.deepEqual(data.map((d) => d.customer_id), [901, 903], 'the rolled-back write has no event');
         assert.deepEqual(data[0], { customer_id: 901, erased: true }, 'erased in the same batch: redacted');
         assert.equal((data[1] as { changes: { new_value: string }[] }).changes[0]!.new_value, 'Eilat');
+        await h.db.q.deleteFrom('webhook_events').execute();
+
+        // A savepoint inside a write (an import row) that rolls back takes its events with it; an
+        // erasure that rolls back leaves the batch's waiting events as they were.
+        const inner = [
+          h.db.write(async (trx) => {
+            await emitEvents(trx, [ev(904, 'Kept')]);
+            const mark = markAtBatchEnd(trx);
+            await emitEvents(trx, [ev(905, 'Row rolled back')]);
+            cutToMark(trx, mark);
+          }),
+          h.db.write((trx) => emitEvents(trx, [ev(906, 'Acre')])),
+          h.db.write(async (trx) => {
+            await scrubDeliveries(trx, 906);
+            throw new Error('the erasure fails after its scrub');
+          }),
+        ];
+        assert.deepEqual((await Promise.allSettled(inner)).map((r) => r.status), ['fulfilled', 'fulfilled', 'rejected']);
+        const after = (await h.db.q.selectFrom('webhook_events').select('events').execute()).flatMap((r) => (JSON.parse(r.events) as StoredEvent[]).map((e) => e[4]));
+        assert.deepEqual(after.map((d) => d.customer_id), [904, 906]);
+        assert.equal((after[1] as { changes: { new_value: string }[] }).changes[0]!.new_value, 'Acre', 'a rolled-back erasure redacts nothing');
         await h.db.q.deleteFrom('webhook_events').execute();
         await h.app.inject({ method: 'DELETE', url: `/admin/v1/webhooks/${hook.id}`, headers: { authorization: `Bearer ${h.config.adminToken}` } });
       });

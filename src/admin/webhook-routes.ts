@@ -143,7 +143,7 @@ export async function webhookRoutes(app: FastifyInstance, { db }: AdminDeps) {
       await getWebhookRow(db.q, req.params.id);
       // Events committed but not yet fanned out by the sender become deliveries now (due at once, claimed
       // by no one), so the log shows the changes committed before this request: all of them unless a
-      // peak left more than one fan-out's worth (100 writes) waiting, the rest then as the sender goes.
+      // peak left more than one fan-out's worth (100 outbox rows) waiting, the rest then as the sender goes.
       // A failure here (a read-only database) still answers the log as it is.
       if (await eventsWaiting(db.read)) {
         await db.write((trx) => fanOutEvents(trx, Date.now(), 0, 0)).catch((err: unknown) => req.log.warn({ err }, 'webhook deliveries: fan-out before listing failed'));

@@ -16,8 +16,8 @@ import type { CountryCode } from 'libphonenumber-js';
 import type { Q } from '../db/connect.ts';
 import { isPostgres } from '../db/dialect.ts';
 import { normalizePhone } from '../phone.ts';
-import { outboxTail, type StoredEvent } from './events.ts';
-import { waitingAtBatchEnd } from '../db/batch-tail.ts';
+import { outboxTail, storedType, type StoredEvent } from './events.ts';
+import { waitingAtBatchEnd, whenKept } from '../db/batch-tail.ts';
 
 /** The values that identify a customer, read before its index rows are deleted. */
 export interface Identifiers {
@@ -47,17 +47,20 @@ export async function scrubDeliveries(trx: Q, customerId: number): Promise<numbe
     .where('events', 'like', `%"customer_id":${customerId}%`)
     .$if(isPostgres(trx), (q) => q.forUpdate())
     .execute();
-  // Events of this batch's earlier writes not yet in the table (db/batch-tail.ts): redacted in place.
-  for (const list of waitingAtBatchEnd(trx, outboxTail)) {
-    for (const events of list) {
-      events.forEach((e, i) => {
+  // Events of this batch's writes not yet in the table (db/batch-tail.ts): redacted in place once this
+  // write is kept (if the erasure rolls back, they stay as they were, like the rows above).
+  whenKept(trx, () => {
+    for (const events of waitingAtBatchEnd(trx, outboxTail)) {
+      events.forEach((json, i) => {
+        if (!json.includes(`"customer_id":${customerId}`)) return;
+        const e = JSON.parse(json) as StoredEvent;
         const data = e[4];
-        if (data.customer_id !== customerId || data.erased === true) return;
-        events[i] = [e[0], e[1], e[2], e[3], idsOnly(data)];
-        rewritten++;
+        // The erasure's own customer.erased (this write's, kept with it) holds ids only already.
+        if (data.customer_id !== customerId || data.erased === true || storedType(e) === 'customer.erased') return;
+        events[i] = JSON.stringify([e[0], e[1], e[2], e[3], idsOnly(data)]);
       });
     }
-  }
+  });
   for (const row of outbox) {
     let changed = false;
     const events = (JSON.parse(row.events) as StoredEvent[]).map((e): StoredEvent => {

@@ -73,15 +73,18 @@ export async function emitEvents(trx: Q, events: DomainEvent[]): Promise<void> {
     if (webhooks.length > 0) subscribed.push([EVENT_TYPES.indexOf(e.type), e.project_id, e.at ?? now, webhooks, e.data]);
   }
   if (subscribed.length === 0) return;
+  // Serialized here, in the write: an event that cannot be fails this write, not its batch.
+  const json = subscribed.map((e) => JSON.stringify(e));
   // In SQLite's group commit the events go into one row at the end of the batch (db/batch-tail.ts), in
   // the same transaction: one insert per batch, not per write.
-  if (!appendAtBatchEnd(trx, outboxTail, subscribed)) await appendRows(trx, subscribed);
+  if (!appendAtBatchEnd(trx, outboxTail, json)) await appendRows(trx, json);
 }
 
-async function appendRows(trx: Q, events: StoredEvent[]): Promise<void> {
+/** Outbox rows of serialized StoredEvents, PER_ROW to a row. */
+async function appendRows(trx: Q, events: string[]): Promise<void> {
   const now = Date.now();
-  for (const chunk of chunks(events, PER_ROW)) await append.rows(trx, [JSON.stringify(chunk), now]);
+  for (const chunk of chunks(events, PER_ROW)) await append.rows(trx, [`[${chunk.join(',')}]`, now]);
 }
 
-/** The outbox rows of a group-commit batch: its writes' events, in their order. */
-export const outboxTail: Tail<StoredEvent[]> = { flush: (trx, lists) => appendRows(trx, lists.flat()) };
+/** The outbox rows of a group-commit batch: its writes' events (serialized StoredEvents), in their order. */
+export const outboxTail: Tail<string[]> = { flush: (trx, lists) => appendRows(trx, lists.flat()) };

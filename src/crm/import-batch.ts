@@ -8,6 +8,7 @@
 // constraint has the last word), that batch is rolled back and run again with a savepoint per row, so
 // only the offending row fails. On PostgreSQL an error aborts the whole transaction, hence the retry
 // instead of carrying on.
+import { cutToMark, markAtBatchEnd } from '../db/batch-tail.ts';
 import { sql } from 'kysely';
 import type { Db, Q } from '../db/connect.ts';
 import type { AssignRow } from '../db/schema.ts';
@@ -82,11 +83,14 @@ async function guard(trx: Q, guarded: boolean, write: () => Promise<void>): Prom
     }
   }
   await sql`savepoint import_row`.execute(trx);
+  // Events the row hands to the group commit's end (db/batch-tail.ts) go with it when it rolls back.
+  const mark = markAtBatchEnd(trx);
   try {
     await write();
     await sql`release savepoint import_row`.execute(trx);
     return undefined;
   } catch (err) {
+    cutToMark(trx, mark);
     await sql`rollback to savepoint import_row`.execute(trx);
     await sql`release savepoint import_row`.execute(trx);
     if (!isRowLevel(err)) throw err;

@@ -142,7 +142,7 @@ export async function claimDue(trx: Q, now: number, limit: number, leaseUntil: n
   return trx.updateTable('webhook_deliveries').set({ next_attempt_at: leaseUntil }).where('id', 'in', due).returningAll().execute();
 }
 
-/** Outbox rows per fan-out transaction at most (each holds a write's events, each event one delivery per webhook). */
+/** Outbox rows per fan-out transaction at most (each holds a write's or a batch's events, each event one delivery per webhook). */
 const FAN_OUT_ROWS = 100;
 /** PostgreSQL: fan-outs of several senders run one at a time (pg_advisory_xact_lock), see below. */
 const FAN_OUT_LOCK = 0x63726d01;
@@ -162,7 +162,7 @@ const FAN_OUT_LOCK = 0x63726d01;
  * Event rows are deleted by their ids, never by a range: on PostgreSQL a row with a smaller id may commit
  * after a larger one was read, and is then taken by the next fan-out.
  */
-export async function fanOutEvents(trx: Q, now: number, leaseUntil: number, claim: number, maxRows = FAN_OUT_ROWS): Promise<{ rows: number; events: number; deliveries: DeliveryRow[] }> {
+export async function fanOutEvents(trx: Q, now: number, leaseUntil: number, claim: number, maxEvents = Infinity): Promise<{ rows: number; events: number; deliveries: DeliveryRow[] }> {
   const pg = isPostgres(trx);
   if (pg) {
     await sql`select pg_advisory_xact_lock(${FAN_OUT_LOCK})`.execute(trx);
@@ -170,19 +170,30 @@ export async function fanOutEvents(trx: Q, now: number, leaseUntil: number, clai
     // could fan the same events out again under new ids after they were sent.
     await sql`set local synchronous_commit = on`.execute(trx);
   }
-  let pick = trx.selectFrom('webhook_events').select(['id', 'events']).orderBy('id').limit(Math.min(maxRows, FAN_OUT_ROWS));
+  let pick = trx.selectFrom('webhook_events').select(['id', 'events']).orderBy('id').limit(Number.isFinite(maxEvents) ? Math.max(1, Math.min(maxEvents, FAN_OUT_ROWS)) : FAN_OUT_ROWS);
   // PostgreSQL: the rows stay locked until the commit, so an erasure (erase-traces.ts, which locks the
   // rows it scrubs, in the same order: outbox rows, then deliveries) either scrubs a row before it is
   // read here (the read waits, then sees the scrubbed row) or finds it gone and the deliveries made.
   if (pg) pick = pick.forUpdate();
-  const rows = await pick.execute();
-  if (rows.length === 0) return { rows: 0, events: 0, deliveries: [] };
+  const read = await pick.execute();
+  if (read.length === 0) return { rows: 0, events: 0, deliveries: [] };
+  // A row holds a write's or a whole batch's events: take rows until the events reach maxEvents (at
+  // least one row); the rest wait for the next fan-out.
+  const parsed: { id: number; events: StoredEvent[] }[] = [];
+  let taken = 0;
+  for (const r of read) {
+    if (parsed.length > 0 && taken >= maxEvents) break;
+    const events = JSON.parse(r.events) as StoredEvent[];
+    parsed.push({ id: r.id, events });
+    taken += events.length;
+  }
+  const rows = parsed;
   const enabled = new Map((await trx.selectFrom('webhooks').select(['id', 'disabled']).execute()).map((h) => [h.id, h.disabled === 0]));
   const values = [];
   let claimed = 0;
   let events = 0;
   for (const row of rows) {
-    for (const e of JSON.parse(row.events) as StoredEvent[]) {
+    for (const e of row.events) {
       events++;
       const [, projectId, at, webhooks, payload] = e;
       const type = storedType(e);
@@ -257,10 +268,11 @@ export async function recordAttempt(q: Q, id: number, r: AttemptResult): Promise
   await attemptUpdate((r.ok ? 1 : 0) | (r.next !== null ? 2 : 0)).rows(q, [id, status, r.at, r.status, r.error, r.next]);
 }
 
-/** The outbox depth, for metrics: deliveries waiting to be sent, plus writes whose events are not yet fanned out. */
+/** The outbox depth, for metrics: deliveries waiting to be sent, plus events not yet fanned out. */
 export async function pendingCount(q: Q): Promise<number> {
   const row = await q.selectFrom('webhook_deliveries').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'pending').executeTakeFirst();
-  const events = await q.selectFrom('webhook_events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
+  const length = isPostgres(q) ? sql<number>`coalesce(sum(json_array_length(events::json)), 0)` : sql<number>`coalesce(sum(json_array_length(events)), 0)`;
+  const events = await q.selectFrom('webhook_events').select(length.as('n')).executeTakeFirst();
   return Number(row?.n ?? 0) + Number(events?.n ?? 0);
 }
 

@@ -21,6 +21,8 @@ interface State {
   batch: Map<Tail<unknown>, unknown[]>;
   /** items of the write running now */
   job: Map<Tail<unknown>, unknown[]>;
+  /** run when the running write is released, dropped when it rolls back */
+  onKept: (() => void)[];
 }
 
 const STATE = Symbol('batch tail');
@@ -36,16 +38,40 @@ export function appendAtBatchEnd<T>(trx: Q, tail: Tail<T>, item: T): boolean {
   return true;
 }
 
-/** The items waiting in this batch for the tail (earlier writes' and the running one's), to edit in place. */
-export function waitingAtBatchEnd<T>(trx: Q, tail: Tail<T>): T[][] {
+/** The items waiting in this batch for the tail (of the writes released so far), to edit in place (whenKept). */
+export function waitingAtBatchEnd<T>(trx: Q, tail: Tail<T>): T[] {
   const state = (trx as unknown as WithState)[STATE];
-  if (!state) return [];
-  return [state.batch.get(tail as Tail<unknown>), state.job.get(tail as Tail<unknown>)].filter((x): x is T[] => x !== undefined) as T[][];
+  return ((state?.batch.get(tail as Tail<unknown>)) ?? []) as T[];
+}
+
+/** Where the running write's items stand: a savepoint inside the write (import-batch.ts) takes one. */
+export type Mark = Map<Tail<unknown>, number>;
+
+export function markAtBatchEnd(trx: Q): Mark {
+  const state = (trx as unknown as WithState)[STATE];
+  return new Map(state ? [...state.job].map(([tail, items]) => [tail, items.length]) : []);
+}
+
+/** The inner savepoint rolled back: the items the write added since the mark are dropped. */
+export function cutToMark(trx: Q, mark: Mark): void {
+  const state = (trx as unknown as WithState)[STATE];
+  if (!state) return;
+  for (const [tail, items] of state.job) items.length = mark.get(tail) ?? 0;
+}
+
+/**
+ * Runs fn when the running write is released (after its items joined the batch's), not when it rolls
+ * back; outside a batch, at once (the caller's transaction then holds everything fn could change).
+ */
+export function whenKept(trx: Q, fn: () => void): void {
+  const state = (trx as unknown as WithState)[STATE];
+  if (state) state.onKept.push(fn);
+  else fn();
 }
 
 /** The writer: a batch begins (marks its transaction). */
 export function beginBatch(trx: Q): void {
-  (trx as unknown as WithState)[STATE] = { batch: new Map(), job: new Map() };
+  (trx as unknown as WithState)[STATE] = { batch: new Map(), job: new Map(), onKept: [] };
 }
 
 /** The writer: the running write was released (keep) or rolled back (drop). */
@@ -58,8 +84,10 @@ export function endJob(trx: Q, kept: boolean): void {
       if (list) list.push(...items);
       else state.batch.set(tail, items);
     }
+    for (const fn of state.onKept) fn();
   }
   state.job = new Map();
+  state.onKept = [];
 }
 
 /** The writer: after the last write, before the commit; unmarks the transaction. */

@@ -122,9 +122,9 @@ export function startSender({ db, config, log, onDelivery }: SenderOptions): Sen
           // Its deliveries are inserted already claimed (no second write per row), at most half of the
           // claim, so retries and older due rows get the other half while new events keep coming.
           // The fan-out is paced with the deliveries: on a saturated loop it waits too.
-          const rowsAllowed = Math.min(pace.allowance(), want);
-          if (rowsAllowed === 0) paceTick();
-          const fresh = rowsAllowed > 0 ? await fanOutEvents(trx, now, now + leaseMs, Math.ceil(want / 2), rowsAllowed) : { rows: 0, events: 0, deliveries: [] };
+          const eventsAllowed = Math.min(pace.allowance(), want);
+          if (eventsAllowed === 0) paceTick();
+          const fresh = eventsAllowed > 0 ? await fanOutEvents(trx, now, now + leaseMs, Math.ceil(want / 2), eventsAllowed) : { rows: 0, events: 0, deliveries: [] };
           pace.charge(fresh.events);
           // The claims and attempt records may be lost in a database crash (they are sent again: at least
           // once), but not a fan-out: its event ids are made here, and a lost one would send the same
