@@ -17,7 +17,9 @@ const ROUNDS = Number(process.argv[3] ?? 2);
 const TOKEN = 'bench-admin-token';
 const PORT = 18000 + Math.floor(Math.random() * 1000);
 const BASE = `http://127.0.0.1:${PORT}`;
-const ASSIGNS = 500;
+// Enough assigns that a run changes each one a few dozen times, not hundreds (a real assign has a handful
+// of dispositions; hundreds per assign slowed every phase of a run down as its history grew).
+const ASSIGNS = 20_000;
 const SEPARATE = process.env.BENCH_SEPARATE_SENDER === '1';
 // BENCH_NO_SENDER=1: no process sends; the 'with' phases then cost only the outbox rows of the writes.
 const NO_SENDER = process.env.BENCH_NO_SENDER === '1';
