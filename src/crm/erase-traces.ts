@@ -45,6 +45,8 @@ export async function scrubDeliveries(trx: Q, customerId: number): Promise<numbe
     .selectFrom('webhook_events')
     .select(['id', 'events'])
     .where('events', 'like', `%"customer_id":${customerId}%`)
+    // In id order, as the fan-out locks them: two transactions locking several rows never wait on each other crosswise.
+    .orderBy('id')
     .$if(isPostgres(trx), (q) => q.forUpdate())
     .execute();
   // Events of this batch's writes not yet in the table (db/batch-tail.ts): redacted in place once this

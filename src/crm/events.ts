@@ -15,6 +15,7 @@ import { chunks } from '../db/dialect.ts';
 import { slot } from '../db/slots.ts';
 import { appendAtBatchEnd, type Tail } from '../db/batch-tail.ts';
 
+// Append only: outbox rows store an event's type as its index in this list (StoredEvent below).
 export const EVENT_TYPES = [
   'assign.status_changed',
   'customer.fields_changed',
