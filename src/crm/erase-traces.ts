@@ -55,22 +55,19 @@ export async function scrubDeliveries(trx: Q, customerId: number): Promise<numbe
     for (const events of waitingAtBatchEnd(trx, outboxTail)) {
       events.forEach((json, i) => {
         if (!json.includes(`"customer_id":${customerId}`)) return;
-        const e = JSON.parse(json) as StoredEvent;
-        const data = e[4];
-        // The erasure's own customer.erased (this write's, kept with it) holds ids only already.
-        if (data.customer_id !== customerId || data.erased === true || storedType(e) === 'customer.erased') return;
-        events[i] = JSON.stringify([e[0], e[1], e[2], e[3], idsOnly(data)]);
+        const redacted = redactEvent(JSON.parse(json) as StoredEvent, customerId);
+        if (redacted) events[i] = JSON.stringify(redacted);
       });
     }
   });
   for (const row of outbox) {
     let changed = false;
-    const events = (JSON.parse(row.events) as StoredEvent[]).map((e): StoredEvent => {
-      const data = e[4];
-      if (data.customer_id !== customerId || data.erased === true) return e;
+    const events = (JSON.parse(row.events) as StoredEvent[]).map((e) => {
+      const redacted = redactEvent(e, customerId);
+      if (!redacted) return e;
       changed = true;
       rewritten++;
-      return [e[0], e[1], e[2], e[3], idsOnly(data)];
+      return redacted;
     });
     if (changed) await trx.updateTable('webhook_events').set({ events: JSON.stringify(events) }).where('id', '=', row.id).execute();
   }
@@ -88,6 +85,16 @@ export async function scrubDeliveries(trx: Q, customerId: number): Promise<numbe
     rewritten++;
   }
   return rewritten;
+}
+
+/**
+ * The event with its data cut to ids when it is about the customer and not yet redacted; undefined when
+ * it stays as it is. customer.erased (the erasure's own event) holds ids only already.
+ */
+function redactEvent(e: StoredEvent, customerId: number): StoredEvent | undefined {
+  const data = e[4];
+  if (data.customer_id !== customerId || data.erased === true || storedType(e) === 'customer.erased') return undefined;
+  return [e[0], e[1], e[2], e[3], idsOnly(data)];
 }
 
 /** Keeps the numeric members (ids, status ids, sequence) and the event's source; drops every value. */

@@ -170,7 +170,7 @@ export async function fanOutEvents(trx: Q, now: number, leaseUntil: number, clai
     // could fan the same events out again under new ids after they were sent.
     await sql`set local synchronous_commit = on`.execute(trx);
   }
-  let pick = trx.selectFrom('webhook_events').select(['id', 'events']).orderBy('id').limit(Number.isFinite(maxEvents) ? Math.max(1, Math.min(maxEvents, FAN_OUT_ROWS)) : FAN_OUT_ROWS);
+  let pick = trx.selectFrom('webhook_events').select(['id', 'events']).orderBy('id').limit(Math.max(1, Math.min(maxEvents, FAN_OUT_ROWS)));
   // PostgreSQL: the rows stay locked until the commit, so an erasure (erase-traces.ts, which locks the
   // rows it scrubs, in the same order: outbox rows, then deliveries) either scrubs a row before it is
   // read here (the read waits, then sees the scrubbed row) or finds it gone and the deliveries made.
@@ -179,22 +179,19 @@ export async function fanOutEvents(trx: Q, now: number, leaseUntil: number, clai
   if (read.length === 0) return { rows: 0, events: 0, deliveries: [] };
   // A row holds a write's or a whole batch's events: take rows until the events reach maxEvents (at
   // least one row); the rest wait for the next fan-out.
-  const parsed: { id: number; events: StoredEvent[] }[] = [];
-  let taken = 0;
+  const rows: { id: number; events: StoredEvent[] }[] = [];
+  let events = 0;
   for (const r of read) {
-    if (parsed.length > 0 && taken >= maxEvents) break;
-    const events = JSON.parse(r.events) as StoredEvent[];
-    parsed.push({ id: r.id, events });
-    taken += events.length;
+    if (rows.length > 0 && events >= maxEvents) break;
+    const parsed = JSON.parse(r.events) as StoredEvent[];
+    rows.push({ id: r.id, events: parsed });
+    events += parsed.length;
   }
-  const rows = parsed;
   const enabled = new Map((await trx.selectFrom('webhooks').select(['id', 'disabled']).execute()).map((h) => [h.id, h.disabled === 0]));
   const values = [];
   let claimed = 0;
-  let events = 0;
   for (const row of rows) {
     for (const e of row.events) {
-      events++;
       const [, projectId, at, webhooks, payload] = e;
       const type = storedType(e);
       const eventId = randomUUID();

@@ -229,16 +229,17 @@ export function startSender({ db, config, log, onDelivery }: SenderOptions): Sen
     async stop() {
       stopped = true;
       clearInterval(timer);
-      clearTimeout(paceTimer);
-      clearTimeout(tickTimer);
       pace.stop();
       // Claimed but not started: due again at once (for the next process).
-      const now = Date.now();
-      for (const job of queue.splice(0)) results.push({ id: job.row.id, attempt: { ok: false, status: null, error: 'sender stopped before sending', at: now, next: now } });
+      const requeue = () => {
+        const now = Date.now();
+        for (const job of queue.splice(0)) results.push({ id: job.row.id, attempt: { ok: false, status: null, error: 'sender stopped before sending', at: now, next: now } });
+      };
+      requeue();
       for (const ac of inflight.values()) ac.abort();
       while (ticking) await new Promise((r) => setTimeout(r, 5));
-      // A tick that was running may have claimed more meanwhile: due again at once too.
-      for (const job of queue.splice(0)) results.push({ id: job.row.id, attempt: { ok: false, status: null, error: 'sender stopped before sending', at: now, next: now } });
+      // A tick that was running may have claimed more meanwhile, or armed a pace timer.
+      requeue();
       clearTimeout(paceTimer);
       clearTimeout(tickTimer);
       await Promise.all([...settled]);
