@@ -47,6 +47,14 @@ export interface BenchOptions {
   /** Requests prepared per connection before a case (enough distinct ones for a real run; few in smoke mode). */
   readonly perConnection: number;
   readonly cores: number;
+  /**
+   * BENCH_AB=VAR=value[,VAR=value]: after the cases, the write cases (d) and (e) in ABBA phases on the
+   * default server (A) and on one started with these variables (B), e.g. DATABASE_PIPELINE=false: a
+   * before/after of one setting within one run, on a machine whose speed drifts between runs.
+   */
+  readonly abEnv: Readonly<Record<string, string>> | undefined;
+  /** ABBA rounds of BENCH_AB (BENCH_AB_ROUNDS, default 2: A B B A A B B A). */
+  readonly abRounds: number;
 }
 
 export function readOptions(env: NodeJS.ProcessEnv = process.env): BenchOptions {
@@ -79,6 +87,17 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): BenchOptions 
   const badCase = profileCases.find((c) => !['b', 'c', 'd', 'e'].includes(c));
   if (badCase !== undefined) problems.push(`BENCH_PROFILE_CASES names ${JSON.stringify(badCase)}: the cases are b, c, d, e`);
 
+  let abEnv: Record<string, string> | undefined;
+  const abRaw = env.BENCH_AB?.trim();
+  if (abRaw) {
+    abEnv = {};
+    for (const part of abRaw.split(',')) {
+      const m = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(part.trim());
+      if (!m) problems.push(`BENCH_AB: ${JSON.stringify(part)} is not VAR=value`);
+      else abEnv[m[1]!] = m[2]!;
+    }
+  }
+
   const options: BenchOptions = {
     // Ids and phone numbers are generated as bijections over 7-digit numbers (dataset.ts): at most 9,999,999.
     customers: num('BENCH_CUSTOMERS', smoke ? 1_000 : 1_000_000, 100, 9_999_999),
@@ -99,6 +118,8 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): BenchOptions 
     wrkPath,
     perConnection: smoke ? 64 : 2048,
     cores: availableParallelism(),
+    abEnv,
+    abRounds: num('BENCH_AB_ROUNDS', 2, 1, 20),
   };
   if (problems.length > 0) throw new Error(problems.join('; '));
   return Object.freeze(options);

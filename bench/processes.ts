@@ -153,6 +153,8 @@ export interface ServerSettings {
   workers: number;
   /** Extra node flags, e.g. --cpu-prof. */
   nodeFlags?: string[];
+  /** Extra environment of the server (BENCH_AB's B side). */
+  env?: Readonly<Record<string, string>>;
   logPath: string;
 }
 
@@ -180,6 +182,7 @@ export async function startServer(settings: ServerSettings): Promise<Server> {
       CRM_ADMIN_TOKEN: ADMIN_TOKEN,
       CRM_DURABLE: String(settings.durable),
       CRM_WORKERS: String(settings.workers),
+      ...settings.env,
     },
     settings.logPath,
   );

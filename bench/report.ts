@@ -2,6 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FeatureCost } from './feature-costs.ts';
+import { renderAb, type AbPhase } from './ab.ts';
 import { CASE_TITLES, type CaseKey } from './cases.ts';
 import type { LoadReport } from './load.ts';
 import type { Measurement } from './measure.ts';
@@ -53,6 +54,8 @@ export interface Report {
   profiles: string[];
   /** What each per-request feature adds to a write (feature-costs.ts), per database. */
   featureCosts: Partial<Record<DbName, FeatureCost[]>>;
+  /** BENCH_AB's phases (ab.ts), and the B side's variables. */
+  ab: { env: Readonly<Record<string, string>>; phases: AbPhase[] } | undefined;
 }
 
 /** The targets (ratios to (a) at 1M customers, 32 connections). */
@@ -131,6 +134,7 @@ export function renderReport(rep: Report): string {
   }
   out.push('');
   out.push(...renderFeatureCosts(rep));
+  if (rep.ab) out.push(...renderAb(rep.ab.phases, rep.ab.env));
   out.push('## Notes');
   out.push('');
   const noisy = rep.rows.filter((r) => r.m.otherCores > NOISE_CORES);

@@ -15,6 +15,7 @@ import { measure, type MeasureOptions, type Measurement } from './measure.ts';
 import { measureFeatureCosts } from './feature-costs.ts';
 import { readOptions, type BenchOptions } from './options.ts';
 import { createBenchDatabase } from './postgres.ts';
+import { runAb } from './ab.ts';
 import { buildProduct, killChildren, processTree, startCeiling, startServer, treeRss, type Server } from './processes.ts';
 import { failed, renderReport, writeResults, type CaseRow, type DbName, type LoadRow, type Report } from './report.ts';
 import { SEED_KEYS } from '../src/config.ts';
@@ -68,6 +69,7 @@ async function main(): Promise<number> {
     notes: [],
     profiles: [],
     featureCosts: {},
+    ab: opts.abEnv ? { env: opts.abEnv, phases: [] } : undefined,
   };
 
   try {
@@ -195,6 +197,25 @@ async function runHalf(db: DbName, opts: BenchOptions, files: ImportFile[], tmp:
       report.serverRssAfterRun[db] = treeRss(server.pid);
     } finally {
       await server.stop();
+    }
+    if (opts.abEnv) {
+      const phases = await runAb({
+        db,
+        databaseUrl,
+        logPath,
+        env: opts.abEnv,
+        rounds: opts.abRounds,
+        keys: ['d', 'e'],
+        say,
+        measure: (key, s) =>
+          measureCase(opts, {
+            url: s.url,
+            serverPids: () => processTree(s.pid),
+            ...(pgdb ? { databasePids: pgdb.backendPids } : {}),
+            make: (offset) => planCase(key, opts.customers, SEEDS[key] * 1000 + 500 + offset, ceiling.body),
+          }),
+      });
+      report.ab!.phases.push(...phases);
     }
     // What the audit row, the outbox and the freshness check add per write, on the same database.
     say(`${db}: measuring what each per-request feature adds`);

@@ -28,6 +28,12 @@ export interface Config {
    * max_prepared_statements = 0, in transaction pooling: false.
    */
   readonly databasePreparedStatements: boolean;
+  /**
+   * PostgreSQL: inside a transaction, send the statements nobody waits for together with the next one
+   * (pg's pipeline mode; db/pg-driver.ts) instead of a round trip each (DATABASE_PIPELINE, default true).
+   * false: one statement at a time, as before (a proxy that does not pass pipelined queries through).
+   */
+  readonly databasePipeline: boolean;
   /** Prefix before /api/… and /admin/… (CRM_BASE_PATH, e.g. /dev-6; default empty): the first one listed. */
   readonly basePath: string;
   /** Every prefix the telephony API is served under (CRM_BASE_PATH, comma-separated, e.g. `,/dev-6`: both). */
@@ -184,6 +190,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
   const didOptional = bool('CRM_DID_OPTIONAL', false);
   const databasePreparedStatements = bool('DATABASE_PREPARED_STATEMENTS', true);
+  const databasePipeline = bool('DATABASE_PIPELINE', true);
   const durable = bool('CRM_DURABLE', true);
   const bodyLimit = int('CRM_BODY_LIMIT', 1024 * 1024, 1024, 1024 * 1024 * 1024);
   const importLimit = int('CRM_IMPORT_LIMIT', 2 * 1024 * 1024 * 1024, 1024, Number.MAX_SAFE_INTEGER);
@@ -246,6 +253,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl,
     databasePoolSize,
     databasePreparedStatements,
+    databasePipeline,
     basePath,
     basePaths: Object.freeze(basePaths),
     authkeys: Object.freeze(authkeys),

@@ -33,7 +33,7 @@ function readConfig(): Config {
 }
 
 async function migrateOnce(config: Config): Promise<void> {
-  const db = openDatabase(config.databaseUrl, { durable: config.durable, poolSize: 1 });
+  const db = openDatabase(config.databaseUrl, { durable: config.durable, poolSize: 1, pipeline: config.databasePipeline });
   try {
     await migrateToLatest(db.q);
   } catch (err) {
@@ -48,6 +48,7 @@ async function runServer(config: Config, migrate: boolean): Promise<void> {
     durable: config.durable,
     poolSize: config.databasePoolSize,
     preparedStatements: config.databasePreparedStatements,
+    pipeline: config.databasePipeline,
     backgroundCheckpoint: true,
     onError: (err) => process.stderr.write(`callcrm: ${err.message}\n`),
   });

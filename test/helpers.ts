@@ -60,7 +60,7 @@ export async function setup(dialect: DialectName, env: Record<string, string> = 
     };
   }
   const config = loadConfig({ DATABASE_URL: databaseUrl, CRM_ADMIN_TOKEN: ADMIN_TOKEN, LOG_LEVEL: 'info', ...env });
-  const db = openDatabase(databaseUrl, { durable: config.durable, poolSize: 5, schema: pgSchema, preparedStatements: config.databasePreparedStatements });
+  const db = openDatabase(databaseUrl, { durable: config.durable, poolSize: 5, schema: pgSchema, preparedStatements: config.databasePreparedStatements, pipeline: config.databasePipeline });
   await migrateToLatest(db.q);
   const logs: string[] = [];
   const logStream = new Writable({

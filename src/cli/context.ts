@@ -36,7 +36,7 @@ export function readConfig(): Config {
  */
 export async function withDb<T>(fn: (db: Db, config: Config) => Promise<T>, open: Pick<OpenOptions, 'bulk'> = {}): Promise<T> {
   const config = readConfig();
-  const db = openDatabase(config.databaseUrl, { durable: config.durable, poolSize: 2, ...open });
+  const db = openDatabase(config.databaseUrl, { durable: config.durable, poolSize: 2, ...open, pipeline: config.databasePipeline });
   try {
     await migrateToLatest(db.q);
     return await fn(db, config);

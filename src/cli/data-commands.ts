@@ -87,7 +87,7 @@ export function dataCommands(program: Command): void {
     .description('bring the database schema up to date (the server and every command also do it on start)')
     .action(async () => {
       const config = readConfig();
-      const db = openDatabase(config.databaseUrl, { durable: config.durable, poolSize: 1 });
+      const db = openDatabase(config.databaseUrl, { durable: config.durable, poolSize: 1, pipeline: config.databasePipeline });
       try {
         const applied = await migrateToLatest(db.q);
         printJson({ applied });

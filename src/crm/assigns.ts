@@ -6,7 +6,7 @@ import { advanceIdSequence, chunks, isUniqueViolation, lockRows, newRowId } from
 import { conflict, unprocessable } from '../errors.ts';
 import { compileByShape, compileOnce } from '../db/compiled.ts';
 import { slot } from '../db/slots.ts';
-import { emitEvents, type DomainEvent } from './events.ts';
+import { emitEvents, readSubscriptionsAhead, subscribed, subscriptionsIn, type DomainEvent } from './events.ts';
 
 export interface AssignInput {
   id?: number;
@@ -97,8 +97,13 @@ const CALL_EVENT_COLUMNS = ['id', 'project_id', 'assign_id', 'at', 'worker_id', 
 
 const lockAssignStatement = compileOnce((q) => lockRows(q, q.selectFrom('assigns').select(ASSIGN_COLUMNS).where('id', '=', slot(0))));
 
-/** The assign row, locked against concurrent status changes until the transaction ends (PostgreSQL). */
+/**
+ * The assign row, locked against concurrent status changes until the transaction ends (PostgreSQL).
+ * A locked assign is about to change, and a change emits events: the read of the webhook subscriptions
+ * is sent ahead of the lock, in the same round trip (crm/events.ts, db/pg-driver.ts).
+ */
 export async function lockAssign(trx: Q, id: number): Promise<AssignRow | undefined> {
+  readSubscriptionsAhead(trx);
   return lockAssignStatement.first(trx, [id]);
 }
 
@@ -115,7 +120,7 @@ export interface StatusWrite {
 export async function setAssignStatus(trx: Q, assign: AssignRow, statusId: number | null, w: StatusWrite): Promise<boolean> {
   if (assign.status_id === statusId) return false;
   const at = w.at ?? Date.now();
-  await trx.updateTable('assigns').set({ status_id: statusId, updated_at: at }).where('id', '=', assign.id).execute();
+  await recordCallUpdate(1).later(trx, [assign.id, at, statusId, null, null]);
   await insertStatusHistory(trx, assign, statusId, w, at);
   await emitEvents(trx, [statusChangedEvent(assign, statusId, { ...w, notes: null }, at)]);
   assign.status_id = statusId;
@@ -165,7 +170,7 @@ const statusHistoryInsert = compileOnce((q) =>
 
 /** Inserts the history row of a status change (assign still holds the old status). */
 async function insertStatusHistory(trx: Q, assign: AssignRow, statusId: number | null, w: StatusWrite, at: number): Promise<void> {
-  await statusHistoryInsert.rows(trx, [
+  await statusHistoryInsert.later(trx, [
     assign.project_id,
     assign.customer_id,
     assign.id,
@@ -208,6 +213,8 @@ const insertCallEvent = compileOnce((q) =>
     .returning(CALL_EVENT_COLUMNS),
 );
 
+export type CallEventRow = Selectable<CallEventsTable>;
+
 export interface CallInput {
   worker_id?: number | null;
   /** the signed-in console user recording it */
@@ -225,14 +232,22 @@ export interface CallInput {
  * Status and call go into one UPDATE of the assign: on PostgreSQL every UPDATE that touches an indexed
  * column (activity_at) writes a new row version and a new entry in each of the assign's indexes, and
  * set_status did that twice per call.
+ *
+ * The call event row is read back only when someone needs it: the caller (`returning`), or a webhook
+ * subscribed to call.recorded (its id is in the event). Otherwise, like the UPDATE and the history row,
+ * its insert is not waited for: on PostgreSQL the statements of the disposition go out together with the
+ * COMMIT (db/pg-driver.ts).
  */
-export async function recordCall(trx: Q, assign: AssignRow, c: CallInput, statusTo?: number | null) {
+export async function recordCall(trx: Q, assign: AssignRow, c: CallInput, statusTo?: number | null): Promise<void>;
+export async function recordCall(trx: Q, assign: AssignRow, c: CallInput, statusTo: number | null | undefined, returning: 'row'): Promise<CallEventRow>;
+export async function recordCall(trx: Q, assign: AssignRow, c: CallInput, statusTo?: number | null, returning?: 'row'): Promise<CallEventRow | void> {
   const at = c.at ?? Date.now();
   const statusChanged = statusTo !== undefined && statusTo !== assign.status_id;
   const newest = assign.last_call_at === null || at >= assign.last_call_at;
+  const hooks = await subscriptionsIn(trx);
   if (statusChanged || newest) {
     // slots: 0 assign id, 1 updated_at, 2 status, 3 last_call_at = activity_at, 4 last_notes
-    await recordCallUpdate((statusChanged ? 1 : 0) | (newest ? 2 : 0)).rows(trx, [assign.id, Date.now(), statusTo, at, c.notes ?? null]);
+    await recordCallUpdate((statusChanged ? 1 : 0) | (newest ? 2 : 0)).later(trx, [assign.id, Date.now(), statusTo, at, c.notes ?? null]);
   }
   const events: DomainEvent[] = [];
   if (statusChanged) {
@@ -240,35 +255,31 @@ export async function recordCall(trx: Q, assign: AssignRow, c: CallInput, status
     events.push(statusChangedEvent(assign, statusTo, { ...c, notes: c.notes ?? null }, at));
     assign.status_id = statusTo;
   }
-  const event = await insertCallEvent.first(trx, [
-    assign.project_id,
-    assign.id,
-    at,
-    c.worker_id ?? null,
-    c.status_id ?? null,
-    c.notes ?? null,
-    c.call_id ?? null,
-    c.source,
-    c.user_id ?? null,
-  ]);
-  if (!event) throw new Error('call event insert returned no row');
-  events.push({
-    type: 'call.recorded',
-    project_id: assign.project_id,
-    at,
-    data: {
-      call_event_id: event.id,
-      assign_id: assign.id,
-      customer_id: assign.customer_id,
-      worker_id: event.worker_id,
-      status_id: event.status_id,
-      notes: event.notes,
-      call_id: event.call_id,
-      source: event.source,
-    },
-  });
-  // One statement for both events: set_status pays one outbox round trip, not two.
-  await emitEvents(trx, events);
+  const values = [assign.project_id, assign.id, at, c.worker_id ?? null, c.status_id ?? null, c.notes ?? null, c.call_id ?? null, c.source, c.user_id ?? null];
+  let event: CallEventRow | undefined;
+  if (returning === 'row' || subscribed(hooks, 'call.recorded', assign.project_id)) {
+    event = await insertCallEvent.first(trx, values);
+    if (!event) throw new Error('call event insert returned no row');
+    events.push({
+      type: 'call.recorded',
+      project_id: assign.project_id,
+      at,
+      data: {
+        call_event_id: event.id,
+        assign_id: assign.id,
+        customer_id: assign.customer_id,
+        worker_id: event.worker_id,
+        status_id: event.status_id,
+        notes: event.notes,
+        call_id: event.call_id,
+        source: event.source,
+      },
+    });
+  } else {
+    await insertCallEvent.later(trx, values);
+  }
+  // One statement for both events: set_status pays one outbox insert, not two.
+  await emitEvents(trx, events, hooks);
   if (newest) {
     assign.last_call_at = at;
     assign.last_notes = c.notes ?? null;

@@ -78,7 +78,7 @@ const insertOne = compileOnce((q) =>
 /** The audit row of a successful write, inserted in the write's own transaction (trx). */
 export async function insertAuditIn(trx: Q, entry: AuditEntry): Promise<void> {
   const r = auditRow(entry);
-  await insertOne.rows(trx, [
+  await insertOne.later(trx, [
     r.at,
     r.endpoint,
     r.code,

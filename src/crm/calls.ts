@@ -1,11 +1,10 @@
 // Call events written through the admin API (dialers, CDR feeds) and the reads of an assign's calls.
-import type { Selectable } from 'kysely';
 import type { Q } from '../db/connect.ts';
-import type { AssignRow, CallEventsTable } from '../db/schema.ts';
-import { checkBelongs, recordCall, setAssignStatus } from './assigns.ts';
+import type { AssignRow } from '../db/schema.ts';
+import { checkBelongs, recordCall, setAssignStatus, type CallEventRow } from './assigns.ts';
 import type { Page } from './setup.ts';
 
-export type CallEventRow = Selectable<CallEventsTable>;
+export type { CallEventRow };
 
 export interface AdminCall {
   worker_id?: number | null;
@@ -28,7 +27,7 @@ export async function addCall(trx: Q, assign: AssignRow, c: AdminCall): Promise<
   const at = c.at ?? Date.now();
   const newest = assign.last_call_at === null || at >= assign.last_call_at;
   const w = { source: 'admin' as const, worker_id: c.worker_id ?? null, user_id: c.user_id ?? null, call_id: c.call_id ?? null, at };
-  const event = await recordCall(trx, assign, { ...w, status_id: c.status_id ?? null, notes: c.notes ?? null });
+  const event = await recordCall(trx, assign, { ...w, status_id: c.status_id ?? null, notes: c.notes ?? null }, undefined, 'row');
   if (newest && c.status_id !== undefined && c.status_id !== null) await setAssignStatus(trx, assign, c.status_id, w);
   return event;
 }

@@ -180,7 +180,7 @@ export async function updateCustomer(trx: Q, customer: CustomerRow, changes: Cha
   if (changed.length === 0) return applied;
   const now = ctx.at ?? Date.now();
   await indexValues(trx, customer.project_id, customer.id, changed, ctx.country, true);
-  await updateData.rows(trx, [customer.id, JSON.stringify(data), now]);
+  await updateData.later(trx, [customer.id, JSON.stringify(data), now]);
   await insertFieldHistory(trx, customer, applied, ctx, now);
   await emitEvents(trx, [
     {
@@ -194,6 +194,9 @@ export async function updateCustomer(trx: Q, customer: CustomerRow, changes: Cha
 }
 
 // The statements of a field write (set_data runs them inside live calls), compiled once (db/compiled.ts).
+// Those whose answer nothing reads are sent with `later`: on PostgreSQL they go out with the next statement
+// waited for, or the COMMIT (db/pg-driver.ts). The unique value's insert is waited for: its violation is
+// the answer "duplicate".
 const updateData = compileOnce((q) => q.updateTable('customers').set({ data: slot(1), updated_at: slot(2) }).where('id', '=', slot(0)));
 const deleteUnique = compileOnce((q) => q.deleteFrom('customer_uniques').where('customer_id', '=', slot(0)).where('field_id', '=', slot(1)));
 const insertUnique = compileOnce((q) => q.insertInto('customer_uniques').values({ project_id: slot(0), field_id: slot(1), value: slot(2), customer_id: slot(3) }));
@@ -236,14 +239,14 @@ async function insertFieldHistory(trx: Q, customer: CustomerRow, applied: Applie
     const values: unknown[] = [];
     for (const a of part) values.push(customer.project_id, customer.id, ctx.assign_id ?? null, a.field, a.old_value, a.new_value);
     values.push(ctx.call_id ?? null, ctx.worker_id ?? null, ctx.user_id ?? null, ctx.source, now);
-    await fieldHistoryInsert(part.length).rows(trx, values);
+    await fieldHistoryInsert(part.length).later(trx, values);
   }
 }
 
 async function indexValues(trx: Q, projectId: number, customerId: number, changes: Change[], country: CountryCode, replacing: boolean) {
   for (const { field, value } of changes) {
     if (field.unique) {
-      if (replacing) await deleteUnique.rows(trx, [customerId, field.id]);
+      if (replacing) await deleteUnique.later(trx, [customerId, field.id]);
       if (value !== '') {
         try {
           await insertUnique.rows(trx, [projectId, field.id, uniqueKey(field, value, country), customerId]);
@@ -255,10 +258,10 @@ async function indexValues(trx: Q, projectId: number, customerId: number, change
       }
     }
     if (field.type === 'phone') {
-      if (replacing) await deletePhone.rows(trx, [customerId, field.id]);
+      if (replacing) await deletePhone.later(trx, [customerId, field.id]);
       const phone = value === '' ? '' : normalizePhone(value, country);
       if (phone !== '') {
-        await insertPhone.rows(trx, [projectId, phone, customerId, field.id]);
+        await insertPhone.later(trx, [projectId, phone, customerId, field.id]);
       }
     }
   }

@@ -11,7 +11,7 @@
 // webhook_deliveries: 23 % of a set_status's CPU at 1M customers.)
 import type { Q } from '../db/connect.ts';
 import { compileOnce } from '../db/compiled.ts';
-import { chunks } from '../db/dialect.ts';
+import { chunks, isPostgres } from '../db/dialect.ts';
 import { slot } from '../db/slots.ts';
 import { appendAtBatchEnd, type Tail } from '../db/batch-tail.ts';
 
@@ -52,30 +52,68 @@ export const storedType = (e: StoredEvent): EventType => EVENT_TYPES[e[0]]!;
 /** Events per outbox row: an import batch's events are split so no row grows without bound. */
 const PER_ROW = 200;
 
+/** An enabled webhook as the write matches it: `events` and `project_ids` are ",a,b," lists. */
+export interface Subscription {
+  id: number;
+  events: string;
+  project_ids: string | null;
+}
+
+/** Does this webhook take events of this type from this project? */
+const takes = (h: Subscription, type: EventType, projectId: number) =>
+  h.events.includes(`,${type},`) && (h.project_ids === null || h.project_ids.includes(`,${projectId},`));
+
+/** Does any of these webhooks take events of this type from this project? */
+export const subscribed = (hooks: readonly Subscription[], type: EventType, projectId: number) => hooks.some((h) => takes(h, type, projectId));
+
+/** Subscription reads sent ahead, by transaction (readSubscriptionsAhead). */
+const readAhead = new WeakMap<Q, Promise<Subscription[]>>();
+
+/**
+ * PostgreSQL: sends the read of the subscriptions now, so that it travels with the statement the caller
+ * sends next (the lock of the row it is about to change) instead of costing a round trip of its own when
+ * the write's events are emitted (db/pg-driver.ts). SQLite: nothing; the read is a direct call there.
+ */
+export function readSubscriptionsAhead(trx: Q): void {
+  // Only in a transaction: a read ahead on the pool would be taken by some other, later write.
+  if (!trx.isTransaction || !isPostgres(trx)) return;
+  const read = subscriptions.ahead(trx, []);
+  // Handled here too: a write refused before its events never reads it (a failure still fails the commit).
+  read.catch(() => undefined);
+  readAhead.set(trx, read);
+}
+
+/** The enabled webhooks, read in this transaction (or sent ahead by readSubscriptionsAhead). */
+export function subscriptionsIn(trx: Q): Promise<Subscription[]> {
+  const ahead = readAhead.get(trx);
+  if (ahead) {
+    readAhead.delete(trx);
+    return ahead;
+  }
+  return subscriptions.rows(trx, []);
+}
+
 /**
  * Appends the events that some enabled webhook subscribes to, with the ids of those webhooks. Matching
  * here, in the write's transaction, keeps the documented rule exact: a webhook created, enabled or
  * changed applies to the changes committed after it, even though its deliveries are made later. With no
- * webhook (most servers) the write pays one read of an empty table.
+ * webhook (most servers) the write pays one read of an empty table. `hooks`: the subscriptions when the
+ * caller already read them in this transaction (subscriptionsIn).
  */
-export async function emitEvents(trx: Q, events: DomainEvent[]): Promise<void> {
+export async function emitEvents(trx: Q, events: DomainEvent[], hooks?: Subscription[]): Promise<void> {
   if (events.length === 0) return;
-  const hooks = await subscriptions.rows(trx, []);
+  hooks ??= await subscriptionsIn(trx);
   if (hooks.length === 0) return;
   const now = Date.now();
-  const subscribed: StoredEvent[] = [];
+  const matched: StoredEvent[] = [];
   for (const e of events) {
     const webhooks: number[] = [];
-    for (const h of hooks) {
-      if (!h.events.includes(`,${e.type},`)) continue;
-      if (h.project_ids !== null && !h.project_ids.includes(`,${e.project_id},`)) continue;
-      webhooks.push(h.id);
-    }
-    if (webhooks.length > 0) subscribed.push([EVENT_TYPES.indexOf(e.type), e.project_id, e.at ?? now, webhooks, e.data]);
+    for (const h of hooks) if (takes(h, e.type, e.project_id)) webhooks.push(h.id);
+    if (webhooks.length > 0) matched.push([EVENT_TYPES.indexOf(e.type), e.project_id, e.at ?? now, webhooks, e.data]);
   }
-  if (subscribed.length === 0) return;
+  if (matched.length === 0) return;
   // Serialized here, in the write: an event that cannot be fails this write, not its batch.
-  const json = subscribed.map((e) => JSON.stringify(e));
+  const json = matched.map((e) => JSON.stringify(e));
   // In SQLite's group commit the events go into one row at the end of the batch (db/batch-tail.ts), in
   // the same transaction: one insert per batch, not per write.
   if (!appendAtBatchEnd(trx, outboxTail, json)) await appendRows(trx, json);
@@ -84,7 +122,8 @@ export async function emitEvents(trx: Q, events: DomainEvent[]): Promise<void> {
 /** Outbox rows of serialized StoredEvents, PER_ROW to a row. */
 async function appendRows(trx: Q, events: string[]): Promise<void> {
   const now = Date.now();
-  for (const chunk of chunks(events, PER_ROW)) await append.rows(trx, [`[${chunk.join(',')}]`, now]);
+  // Nothing reads the insert's answer: on PostgreSQL it goes out with the COMMIT (db/pg-driver.ts).
+  for (const chunk of chunks(events, PER_ROW)) await append.later(trx, [`[${chunk.join(',')}]`, now]);
 }
 
 /** The outbox rows of a group-commit batch: its writes' events (serialized StoredEvents), in their order. */

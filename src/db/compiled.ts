@@ -10,6 +10,7 @@ import { isPostgres } from './dialect.ts';
 import type { Database } from './schema.ts';
 import { slotBinder } from './slots.ts';
 import { registerNamed } from './pg-named.ts';
+import { answerOf, markAhead, markLater } from './pg-driver.ts';
 
 type Q = Kysely<Database>;
 
@@ -47,6 +48,17 @@ export interface CompiledStatement<R> {
   rows(q: Q, params: readonly unknown[]): Promise<R[]>;
   /** The first row, or undefined. */
   first(q: Q, params: readonly unknown[]): Promise<R | undefined>;
+  /**
+   * Runs a statement whose answer nobody reads. In a PostgreSQL transaction it is not waited for: it goes
+   * out with the next statement that is (pg-driver.ts), and if it fails, that statement or the COMMIT
+   * throws its error, so the write still fails as a whole. Elsewhere it runs as rows() does.
+   */
+  later(q: Q, params: readonly unknown[]): Promise<void>;
+  /**
+   * Sends a read now and gives its rows when awaited: in a PostgreSQL transaction the statements sent
+   * after it (a lock, say) do not wait for its answer. Elsewhere it runs at once, as rows() does.
+   */
+  ahead(q: Q, params: readonly unknown[]): Promise<R[]>;
 }
 
 /**
@@ -67,19 +79,36 @@ export function compileOnce<R>(build: (q: Q) => Compilable<R>): CompiledStatemen
     }
     return postgres;
   };
+  /** SQLite inside the writer's batch: straight to the prepared statement, synchronously. */
+  function runDirect(direct: SqliteStatementSource, q: Q, params: readonly unknown[]): R[] {
+    const c = (sqlite ??= compile(q, build));
+    const stmt = direct.prepare(c.query.sql);
+    if (stmt.reader) return stmt.all(c.bind(params)) as R[];
+    stmt.run(c.bind(params));
+    return [];
+  }
+  const bound = (q: Q, params: readonly unknown[]): CompiledQuery<R> => {
+    const c = forQ(q);
+    return { ...c.query, parameters: c.bind(params) } as CompiledQuery<R>;
+  };
   async function rows(q: Q, params: readonly unknown[]): Promise<R[]> {
     const direct = (q as unknown as WithStatements)[SQLITE_STATEMENTS];
-    if (direct) {
-      const c = (sqlite ??= compile(q, build));
-      const stmt = direct.prepare(c.query.sql);
-      if (stmt.reader) return stmt.all(c.bind(params)) as R[];
-      stmt.run(c.bind(params));
-      return [];
-    }
-    const c = forQ(q);
-    return (await q.executeQuery<R>({ ...c.query, parameters: c.bind(params) } as CompiledQuery<R>)).rows;
+    if (direct) return runDirect(direct, q, params);
+    return (await q.executeQuery<R>(bound(q, params))).rows;
   }
-  return { rows, first: async (q, params) => (await rows(q, params))[0] };
+  async function later(q: Q, params: readonly unknown[]): Promise<void> {
+    const direct = (q as unknown as WithStatements)[SQLITE_STATEMENTS];
+    if (direct) return void runDirect(direct, q, params);
+    await q.executeQuery(markLater(bound(q, params)));
+  }
+  async function ahead(q: Q, params: readonly unknown[]): Promise<R[]> {
+    const direct = (q as unknown as WithStatements)[SQLITE_STATEMENTS];
+    if (direct) return runDirect(direct, q, params);
+    const query = markAhead(bound(q, params));
+    const { rows: now } = await q.executeQuery<R>(query);
+    return answerOf(query) ?? now;
+  }
+  return { rows, first: async (q, params) => (await rows(q, params))[0], later, ahead };
 }
 
 /**

@@ -46,6 +46,11 @@ export interface OpenOptions {
   poolSize?: number;
   /** PostgreSQL: may hot-path reads be named prepared statements? (default true; see prepared.ts) */
   preparedStatements?: boolean;
+  /**
+   * PostgreSQL: pg's pipeline mode, so a transaction's statements that nobody waits for travel with the
+   * next one (pg-driver.ts; default true).
+   */
+  pipeline?: boolean;
   /** PostgreSQL schema to use (tests run each file in a fresh schema). */
   schema?: string;
   /** Background failures that no request sees (a lost idle connection, a failed WAL checkpoint): logged. */
@@ -228,6 +233,10 @@ function openPostgres(url: string, opts: OpenOptions): Db {
     // or reset connection fails at once, a connect that gets no answer after CONNECT_TIMEOUT_MS.
     // DATABASE_PREPARED_STATEMENTS=false (an old PgBouncer in transaction pooling): nothing is named.
     Client: opts.preparedStatements !== false ? NamedStatementClient : FastConnectClient,
+    // Each query is written to the socket when it is submitted. Only a transaction's statements that
+    // nobody waits for are submitted before the previous answer arrives (pg-driver.ts); everything else
+    // still waits for its answer before the next query, as without it.
+    pipeline: opts.pipeline !== false,
     connectionTimeoutMillis: POOL_WAIT_MS,
     idleTimeoutMillis: 30000,
     // Sent as a startup parameter. Behind PgBouncer, list it in ignore_startup_parameters and set it on
@@ -254,7 +263,7 @@ function openPostgres(url: string, opts: OpenOptions): Db {
   pool.on('connect', (client) => {
     client.on('error', () => undefined);
   });
-  const q = new Kysely<Database>({ dialect: new CallcrmPostgresDialect({ pool }) });
+  const q = new Kysely<Database>({ dialect: new CallcrmPostgresDialect(pool) });
   const w = createWriter('postgres', q);
   return {
     dialect: 'postgres',

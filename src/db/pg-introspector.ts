@@ -4,7 +4,9 @@
 // fails ("relation … does not exist"), which failed our migrator at start-up. The migrator only asks
 // "does kysely_migration exist in my schema?", so this introspector looks at the current schema only and
 // resolves nothing by name: catalog rows are joined by oid, which a concurrent DROP cannot break.
-import { PostgresDialect, sql, type DatabaseIntrospector, type DatabaseMetadata, type DatabaseMetadataOptions, type Kysely, type SchemaMetadata, type TableMetadata } from 'kysely';
+import type pg from 'pg';
+import { PipelinedPostgresDriver } from './pg-driver.ts';
+import { PostgresDialect, sql, type DatabaseIntrospector, type Driver, type DatabaseMetadata, type DatabaseMetadataOptions, type Kysely, type SchemaMetadata, type TableMetadata } from 'kysely';
 
 interface ColumnRow {
   table: string;
@@ -67,8 +69,17 @@ class CurrentSchemaIntrospector implements DatabaseIntrospector {
   }
 }
 
-/** PostgresDialect whose introspection sees the connection's current schema only (see above). */
+/**
+ * PostgresDialect whose introspection sees the connection's current schema only (see above), and whose
+ * transactions pipeline the statements nobody waits for (pg-driver.ts).
+ */
 export class CallcrmPostgresDialect extends PostgresDialect {
+  constructor(private readonly pool: pg.Pool) {
+    super({ pool });
+  }
+  override createDriver(): Driver {
+    return new PipelinedPostgresDriver(this.pool);
+  }
   override createIntrospector(db: Kysely<any>): DatabaseIntrospector {
     return new CurrentSchemaIntrospector(db);
   }

@@ -2,6 +2,7 @@
 import { lockCustomer, updateCustomer, type Change } from '../crm/customers.ts';
 import { RESERVED_PARAMS, validateValue, valueRules } from '../crm/fields.ts';
 import { lockAssign, recordCall } from '../crm/assigns.ts';
+import { readSetupVersionAhead } from '../crm/setup-version.ts';
 import { DuplicateUniqueError } from '../errors.ts';
 import { SET_DATA, STATUS_SET, fail, success, type Envelope } from './codes.ts';
 import type { Handler } from './context.ts';
@@ -58,6 +59,8 @@ export const setData: Handler = async (ctx, { params: p }, auditInWrite) => {
 
   try {
     const envelope = await ctx.db.write(async (trx): Promise<Envelope> => {
+      // The setup version (read by fieldsByName below) goes out with the lock (PostgreSQL: one round trip).
+      readSetupVersionAhead(trx);
       const assign = await lockAssign(trx, assignId);
       if (!assign) throw new Refusal(notFound(byAssign ? SET_DATA.invalidAssign : SET_DATA.noValid));
       projectId = assign.project_id;
