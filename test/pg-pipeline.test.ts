@@ -4,6 +4,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
+import net from 'node:net';
 import pg from 'pg';
 import { CompiledQuery, sql } from 'kysely';
 import { markLater } from '../src/db/pg-driver.ts';
@@ -87,6 +88,34 @@ describe('postgres: statements sent without waiting', { skip: !process.env.TEST_
         await Promise.all(Array.from({ length: 5 }, (_, i) => h.db.write((trx) => trx.executeQuery(later(`insert into pipe_probe values (${10 + i})`)))));
         const { rows: kept } = await sql<{ n: number }>`select count(*)::int as n from pipe_probe`.execute(h.db.q);
         assert.equal(kept[0]!.n, 5);
+      });
+
+      test(pipeline ? "a transaction's pipelined statements leave in one socket write" : 'without the pipeline each statement is written and answered alone', async () => {
+        // pg corks the socket for the messages of one query; the client keeps it corked until the tick's
+        // work is done (db/connect.ts), so BEGIN and the statements sent with it cost one system call.
+        const proto = net.Socket.prototype as unknown as { _write: Function; _writev: Function };
+        const [write, writev] = [proto._write, proto._writev];
+        let writes = 0;
+        const count = (orig: Function) =>
+          // Every socket write in the window counts: nothing but this transaction runs then.
+          function (this: net.Socket, ...a: unknown[]) {
+            writes++;
+            return orig.apply(this, a);
+          };
+        await h.db.write(async (trx) => {
+          await trx.executeQuery(CompiledQuery.raw('select 1')); // the pool's connection is set up
+          proto._write = count(write);
+          proto._writev = count(writev);
+          try {
+            for (let i = 0; i < 3; i++) await trx.executeQuery(later(`insert into pipe_probe values (${200 + i})`));
+            await trx.executeQuery(CompiledQuery.raw('select 1'));
+          } finally {
+            proto._write = write;
+            proto._writev = writev;
+          }
+        });
+        assert.equal(writes, pipeline ? 1 : 4);
+        await sql`delete from pipe_probe where x >= 200`.execute(h.db.q);
       });
 
       test(pipeline ? 'an unwaited statement does not hold up the code after it' : 'without the pipeline every statement is waited for', async () => {
