@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import net from 'node:net';
 import pg from 'pg';
 import { CompiledQuery, sql } from 'kysely';
-import { markLater } from '../src/db/pg-driver.ts';
+import { answerOf, markAhead, markLater } from '../src/db/pg-driver.ts';
 import { admin, seedProject, setup, tel, KEYS, type Harness } from './helpers.ts';
 
 const later = (text: string) => markLater(CompiledQuery.raw(text));
@@ -79,6 +79,16 @@ describe('postgres: statements sent without waiting', { skip: !process.env.TEST_
             await trx.executeQuery(later('insert into pipe_probe values (2)'));
             await trx.executeQuery(later('select 1 / 0'));
             await trx.executeQuery(CompiledQuery.raw('select 1'));
+          }),
+          { code: '22012' },
+        );
+        // So does a read sent ahead whose rows are taken after the failure.
+        await assert.rejects(
+          h.db.write(async (trx) => {
+            await trx.executeQuery(later('select 1 / 0'));
+            const read = markAhead(CompiledQuery.raw('select 1 as one'));
+            const now = await trx.executeQuery(read);
+            await (answerOf(read) ?? now.rows);
           }),
           { code: '22012' },
         );

@@ -91,7 +91,13 @@ class PipelinedConnection implements DatabaseConnection {
     if (this.pipelining && (query[LATER] || query[AHEAD])) {
       const answer = this.send(query);
       if (query[AHEAD]) {
-        const rows = answer.then((r) => (r.rows ?? []) as R[]);
+        const rows = answer.then(
+          (r) => (r.rows ?? []) as R[],
+          // An earlier unwaited statement's failure aborted the transaction: that is the cause.
+          (err: unknown) => {
+            throw this.failure ? this.failure.error : err;
+          },
+        );
         // Handled here as well: a caller that stops early (a refusal) never reads it; the failure is
         // still kept by send() for the commit.
         rows.catch(() => undefined);
