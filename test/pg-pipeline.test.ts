@@ -8,7 +8,8 @@ import net from 'node:net';
 import pg from 'pg';
 import { CompiledQuery, sql } from 'kysely';
 import { answerOf, markAhead, markLater } from '../src/db/pg-driver.ts';
-import { admin, seedProject, setup, tel, KEYS, type Harness } from './helpers.ts';
+import { openDatabase } from '../src/db/connect.ts';
+import { admin, adminHeaders, seedProject, setup, tel, KEYS, type Harness } from './helpers.ts';
 
 const later = (text: string) => markLater(CompiledQuery.raw(text));
 
@@ -100,32 +101,97 @@ describe('postgres: statements sent without waiting', { skip: !process.env.TEST_
         assert.equal(kept[0]!.n, 5);
       });
 
+      test('a webhook created while a disposition waits for its assign lock gets that disposition\'s events', async () => {
+        // The subscriptions read travels with the lock but runs after it is granted (crm/assigns.ts
+        // lockAssign): a webhook committed during the wait applies to the disposition committed after it.
+        const other = new pg.Client({ connectionString: h.databaseUrl });
+        await other.connect();
+        try {
+          await other.query(`set search_path to ${h.pgSchema}`);
+          await other.query('begin');
+          await other.query('select id from assigns where id = 555 for update');
+          const answer = tel(h.app, 'set_status', { authkey: KEYS.set_status, repository_assign_id: 555, status_id: 10 });
+          const deadline = Date.now() + 5000;
+          while (Date.now() < deadline) {
+            const { rows } = await other.query(`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()`);
+            if (rows[0].n > 0) break;
+            await sleep(20);
+          }
+          const hook = await admin(h.app, 'POST', '/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['assign.status_changed'] });
+          await other.query('commit');
+          assert.equal((await answer).code, 0);
+          const log = await admin(h.app, 'GET', `/webhooks/${hook.id}/deliveries`);
+          assert.equal(log.items.length, 1, JSON.stringify(log.items));
+          await h.app.inject({ method: 'DELETE', url: `/admin/v1/webhooks/${hook.id}`, headers: adminHeaders });
+        } finally {
+          await other.end();
+        }
+      });
+
+      test('a failure undone by ROLLBACK TO SAVEPOINT does not fail the commit', async () => {
+        await h.db.write(async (trx) => {
+          await trx.executeQuery(later('insert into pipe_probe values (301)'));
+          await trx.executeQuery(CompiledQuery.raw('savepoint probe_row'));
+          // Pipelined, it fails in the server a moment later; without the pipeline it throws here.
+          await trx.executeQuery(later('select 1 / 0')).catch(() => undefined);
+          await trx.executeQuery(CompiledQuery.raw('rollback to savepoint probe_row'));
+          await trx.executeQuery(later('insert into pipe_probe values (302)'));
+        });
+        const { rows } = await sql<{ x: number }>`select x from pipe_probe where x in (301, 302) order by x`.execute(h.db.q);
+        assert.deepEqual(rows.map((r) => r.x), [301, 302]);
+        await sql`delete from pipe_probe where x in (301, 302)`.execute(h.db.q);
+      });
+
+      test('a value pg cannot send fails the write, and nothing of it is committed', async () => {
+        // pg refuses it before anything reaches the server (the transaction is not aborted there), so
+        // committing would keep the rest: the known failure must stop the COMMIT.
+        const unsendable = { toPostgres: () => { throw new Error('cannot be sent'); } };
+        await assert.rejects(
+          h.db.write(async (trx) => {
+            await trx.executeQuery(later('insert into pipe_probe values (303)'));
+            await trx.executeQuery(markLater(CompiledQuery.raw('insert into pipe_probe values ($1)', [unsendable])));
+          }),
+          /cannot be sent/,
+        );
+        const { rows } = await sql<{ n: number }>`select count(*)::int as n from pipe_probe where x = 303`.execute(h.db.q);
+        assert.equal(rows[0]!.n, 0);
+      });
+
       test(pipeline ? "a transaction's pipelined statements leave in one socket write" : 'without the pipeline each statement is written and answered alone', async () => {
         // pg corks the socket for the messages of one query; the client keeps it corked until the tick's
         // work is done (db/connect.ts), so BEGIN and the statements sent with it cost one system call.
-        const proto = net.Socket.prototype as unknown as { _write: Function; _writev: Function };
-        const [write, writev] = [proto._write, proto._writev];
-        let writes = 0;
-        const count = (orig: Function) =>
-          // Every socket write in the window counts: nothing but this transaction runs then.
-          function (this: net.Socket, ...a: unknown[]) {
-            writes++;
-            return orig.apply(this, a);
-          };
-        await h.db.write(async (trx) => {
-          await trx.executeQuery(CompiledQuery.raw('select 1')); // the pool's connection is set up
-          proto._write = count(write);
-          proto._writev = count(writev);
-          try {
-            for (let i = 0; i < 3; i++) await trx.executeQuery(later(`insert into pipe_probe values (${200 + i})`));
+        // A database of one connection, so the transaction's socket is known; only its writes count (the
+        // app's pollers write on their own connections meanwhile).
+        const one = openDatabase(h.databaseUrl, { poolSize: 1, schema: h.pgSchema!, pipeline });
+        try {
+          const client = await one.pgNamedPool!.connect();
+          const socket = (client as unknown as { connection: { stream: net.Socket } }).connection.stream;
+          client.release();
+          const proto = net.Socket.prototype as unknown as { _write: Function; _writev: Function };
+          const [write, writev] = [proto._write, proto._writev];
+          let writes = 0;
+          const count = (orig: Function) =>
+            function (this: net.Socket, ...a: unknown[]) {
+              if (this === socket) writes++;
+              return orig.apply(this, a);
+            };
+          await one.write(async (trx) => {
             await trx.executeQuery(CompiledQuery.raw('select 1'));
-          } finally {
-            proto._write = write;
-            proto._writev = writev;
-          }
-        });
-        assert.equal(writes, pipeline ? 1 : 4);
-        await sql`delete from pipe_probe where x >= 200`.execute(h.db.q);
+            proto._write = count(write);
+            proto._writev = count(writev);
+            try {
+              for (let i = 0; i < 3; i++) await trx.executeQuery(later(`insert into pipe_probe values (${200 + i})`));
+              await trx.executeQuery(CompiledQuery.raw('select 1'));
+            } finally {
+              proto._write = write;
+              proto._writev = writev;
+            }
+          });
+          assert.equal(writes, pipeline ? 1 : 4);
+          await sql`delete from pipe_probe where x >= 200`.execute(h.db.q);
+        } finally {
+          await one.close();
+        }
       });
 
       test(pipeline ? 'an unwaited statement does not hold up the code after it' : 'without the pipeline every statement is waited for', async () => {
@@ -136,9 +202,14 @@ describe('postgres: statements sent without waiting', { skip: !process.env.TEST_
           await other.query('select pg_advisory_lock(4242)');
           await h.db.write(async (trx) => {
             const sent = trx.executeQuery(later('select pg_advisory_xact_lock(4242)')).then(() => 'went on');
-            const first = await Promise.race([sent, sleep(300).then(() => 'waited')]);
+            let first: string;
+            try {
+              first = await Promise.race([sent, sleep(300).then(() => 'waited')]);
+            } finally {
+              // Released before any assertion can fail: a failing test must not wait out statement_timeout.
+              await other.query('select pg_advisory_unlock(4242)');
+            }
             assert.equal(first, pipeline ? 'went on' : 'waited');
-            await other.query('select pg_advisory_unlock(4242)');
             await sent;
             await trx.executeQuery(later('insert into pipe_probe values (99)'));
           });

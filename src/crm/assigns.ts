@@ -99,12 +99,15 @@ const lockAssignStatement = compileOnce((q) => lockRows(q, q.selectFrom('assigns
 
 /**
  * The assign row, locked against concurrent status changes until the transaction ends (PostgreSQL).
- * A locked assign is about to change, and a change emits events: the read of the webhook subscriptions
- * is sent ahead of the lock, in the same round trip (crm/events.ts, db/pg-driver.ts).
+ * A locked assign is about to change, and a change emits events: on PostgreSQL the read of the webhook
+ * subscriptions goes out right behind the lock, in the same round trip (crm/events.ts, db/pg-driver.ts),
+ * and the server runs it once the lock is granted, so it sees every webhook committed before that. A
+ * caller may send reads of its own behind them before awaiting (set_data's setup version).
  */
 export async function lockAssign(trx: Q, id: number): Promise<AssignRow | undefined> {
+  const locked = lockAssignStatement.ahead(trx, [id]);
   readSubscriptionsAhead(trx);
-  return lockAssignStatement.first(trx, [id]);
+  return (await locked)[0];
 }
 
 export interface StatusWrite {

@@ -56,7 +56,8 @@ export interface CompiledStatement<R> {
   later(q: Q, params: readonly unknown[]): Promise<void>;
   /**
    * Sends a read now and gives its rows when awaited: in a PostgreSQL transaction the statements sent
-   * after it (a lock, say) do not wait for its answer. Elsewhere it runs at once, as rows() does.
+   * after it (reads behind a lock, say) go out without waiting for its answer, and the server runs them
+   * in order. Elsewhere it runs at once, as rows() does.
    */
   ahead(q: Q, params: readonly unknown[]): Promise<R[]>;
 }

@@ -44,6 +44,7 @@ export function answerOf<R>(query: Pipelined<R>): Promise<R[]> | undefined {
 }
 
 const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
+const ROLLBACK_TO = /^\s*rollback\s+to\b/i;
 
 class PipelinedConnection implements DatabaseConnection {
   inTransaction = false;
@@ -114,6 +115,13 @@ class PipelinedConnection implements DatabaseConnection {
       const earlier = this.takeFailure();
       throw earlier ? earlier.error : err;
     }
+    // ROLLBACK TO SAVEPOINT (import-batch.ts writes it as SQL) undoes what failed after the savepoint, and
+    // the transaction goes on: a failure kept from then must not fail its commit. (A failure from before
+    // the savepoint would have failed the SAVEPOINT statement itself.)
+    if (this.failure && ROLLBACK_TO.test(query.sql)) {
+      await this.settle();
+      this.failure = undefined;
+    }
     const { command, rowCount, rows } = result;
     if (command === 'ROLLBACK' || command === 'COMMIT') return { rows: [{ command } as R] };
     return {
@@ -164,6 +172,10 @@ export class PipelinedPostgresDriver implements Driver {
 
   async commitTransaction(c: DatabaseConnection): Promise<void> {
     const connection = c as PipelinedConnection;
+    // A failure already known is not committed past: one that pg found before sending (a value it could
+    // not bind) never reached the server, which would otherwise commit the rest. Kysely rolls back.
+    const known = connection.takeFailure();
+    if (known) throw known.error;
     const { rows } = await connection.executeQuery<{ command: string }>(CompiledQuery.raw('commit'));
     connection.inTransaction = false;
     await connection.settle();

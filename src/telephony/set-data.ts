@@ -59,9 +59,11 @@ export const setData: Handler = async (ctx, { params: p }, auditInWrite) => {
 
   try {
     const envelope = await ctx.db.write(async (trx): Promise<Envelope> => {
-      // The setup version (read by fieldsByName below) goes out with the lock (PostgreSQL: one round trip).
+      // The setup version (read by fieldsByName below) goes out right behind the lock (PostgreSQL: one round
+      // trip), and is read once the lock is granted.
+      const locking = lockAssign(trx, assignId);
       readSetupVersionAhead(trx);
-      const assign = await lockAssign(trx, assignId);
+      const assign = await locking;
       if (!assign) throw new Refusal(notFound(byAssign ? SET_DATA.invalidAssign : SET_DATA.noValid));
       projectId = assign.project_id;
       // A name holding U+0000 cannot be a field's (and must not reach the database): an unknown field.
