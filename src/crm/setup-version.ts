@@ -23,9 +23,9 @@ export async function readSetupVersion(q: Q): Promise<number | undefined> {
 const readAhead = new WeakMap<Q, Promise<{ version: number | string }[]>>();
 
 /**
- * PostgreSQL: sends this transaction's version read now, so it travels with the statement sent next (the
- * write's lock) instead of a round trip of its own; the next readSetupVersion in the transaction takes
- * it (db/pg-driver.ts). SQLite: nothing (the read is a direct call there).
+ * PostgreSQL: sends this transaction's version read now, right behind the write's lock (set_data), so it
+ * travels in the lock's round trip and runs once the lock is granted; the next readSetupVersion in the
+ * transaction takes it (db/pg-driver.ts). SQLite: nothing (the read is a direct call there).
  */
 export function readSetupVersionAhead(trx: Q): void {
   if (!trx.isTransaction || !isPostgres(trx)) return; // on the pool, some other read would take it

@@ -210,9 +210,9 @@ class FastConnectClient extends pg.Client {
  * pg corks its socket for the messages of one query (Bind, Describe, Execute, Sync), so a query is one
  * write system call. A transaction's pipelined statements (pg-driver.ts) are submitted one after the other
  * within one tick, and would still cost a system call each: corking until the tick's work is done sends
- * them all in one. On this project's machine a socket write to a local PostgreSQL (the peer woken, its
- * TCP stack run in ours) was the largest single cost in the server's profile of a PostgreSQL set_status
- * (a quarter of its CPU, with the event loop's idle time left out).
+ * them all in one. On this project's machine the socket write to a local PostgreSQL (its TCP path run in
+ * our process, the woken backend often taking the core) was the largest entry in the server's profile of
+ * a PostgreSQL set_status: a quarter of the samples.
  */
 class CorkedClient extends FastConnectClient {
   private corked = false;
@@ -258,9 +258,9 @@ function openPostgres(url: string, opts: OpenOptions): Db {
     // or reset connection fails at once, a connect that gets no answer after CONNECT_TIMEOUT_MS.
     // DATABASE_PREPARED_STATEMENTS=false (an old PgBouncer in transaction pooling): nothing is named.
     Client: opts.preparedStatements !== false ? NamedStatementClient : CorkedClient,
-    // Each query is written to the socket when it is submitted. Only a transaction's statements that
-    // nobody waits for are submitted before the previous answer arrives (pg-driver.ts); everything else
-    // still waits for its answer before the next query, as without it.
+    // Each query is written to the socket when it is submitted. Only a transaction's statements whose
+    // answer nobody waits for yet are submitted before the previous answer arrives (pg-driver.ts);
+    // everything else still waits for its answer before the next query, as without it.
     pipeline: opts.pipeline !== false,
     connectionTimeoutMillis: POOL_WAIT_MS,
     idleTimeoutMillis: 30000,

@@ -16,6 +16,8 @@
 //   throws it instead of reporting success. An acknowledged write is therefore a committed one.
 // - Outside a transaction (no abort to carry the failure forward), and when pipelining is off
 //   (DATABASE_PIPELINE=false), every statement is waited for, as before.
+// - ROLLBACK TO SAVEPOINT undoes a failure kept from after the savepoint; a failure already known before
+//   the COMMIT (one pg found before sending) is not committed past.
 // Everything else (pool, acquire and release, savepoints, the result shape) is as Kysely's own
 // PostgresDriver does it.
 import { CompiledQuery, type DatabaseConnection, type Driver, type QueryResult, type TransactionSettings } from 'kysely';
@@ -205,11 +207,8 @@ export class PipelinedPostgresDriver implements Driver {
   }
 
   async rollbackToSavepoint(c: DatabaseConnection, name: string): Promise<void> {
-    const connection = c as PipelinedConnection;
-    await connection.executeQuery(CompiledQuery.raw(`rollback to savepoint ${quoteIdent(name)}`));
-    // What failed after the savepoint is undone with it.
-    await connection.settle();
-    connection.takeFailure();
+    // What failed after the savepoint is undone with it (executeQuery drops the kept failure).
+    await c.executeQuery(CompiledQuery.raw(`rollback to savepoint ${quoteIdent(name)}`));
   }
 
   async releaseSavepoint(c: DatabaseConnection, name: string): Promise<void> {
