@@ -79,7 +79,15 @@ for (const dialect of dialects()) {
         }
       }
       const text = (await h.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${TOKEN}` } })).body;
-      for (const secret of ['2190811', '0500000000', '972500000000', KEYS.get_data]) assert.ok(!text.includes(secret), secret);
+      // Names, labels and help texts, without the sample values: a value may hold any digits (a duration
+      // sum of 0.05000000000000001 s "contains" 0500000000), and only where a label or name could carry
+      // an id, a phone or a key matters.
+      const described = text
+        .split('\n')
+        .map((line) => (line.startsWith('#') ? line : line.replace(/\s+\S+$/, '')))
+        .join('\n');
+      assert.ok(described.includes('callcrm_requests_total{'), 'the sample lines are there, without their values');
+      for (const secret of ['2190811', '0500000000', '972500000000', KEYS.get_data]) assert.ok(!described.includes(secret), secret);
     });
   });
 }
