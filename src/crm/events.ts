@@ -83,14 +83,13 @@ export function readSubscriptionsAhead(trx: Q): void {
   readAhead.set(trx, read);
 }
 
-/** The enabled webhooks, read in this transaction (or sent ahead by readSubscriptionsAhead). */
+/**
+ * The enabled webhooks, read in this transaction. The read sent ahead serves every write of its
+ * transaction (set_data emits for the fields, then for the call): one read, as the lock's round trip took
+ * it; the transaction commits moments after it either way.
+ */
 export function subscriptionsIn(trx: Q): Promise<Subscription[]> {
-  const ahead = readAhead.get(trx);
-  if (ahead) {
-    readAhead.delete(trx);
-    return ahead;
-  }
-  return subscriptions.rows(trx, []);
+  return readAhead.get(trx) ?? subscriptions.rows(trx, []);
 }
 
 /**
