@@ -10,8 +10,8 @@
 // telephony path. (Until migration 009 the write itself fanned out with an INSERT … SELECT into
 // webhook_deliveries: 23 % of a set_status's CPU at 1M customers.)
 import type { Q } from '../db/connect.ts';
-import { compileOnce } from '../db/compiled.ts';
-import { chunks, isPostgres } from '../db/dialect.ts';
+import { compileOnce, readAheadPerTransaction } from '../db/compiled.ts';
+import { chunks } from '../db/dialect.ts';
 import { slot } from '../db/slots.ts';
 import { appendAtBatchEnd, type Tail } from '../db/batch-tail.ts';
 
@@ -66,31 +66,22 @@ const takes = (h: Subscription, type: EventType, projectId: number) =>
 /** Does any of these webhooks take events of this type from this project? */
 export const subscribed = (hooks: readonly Subscription[], type: EventType, projectId: number) => hooks.some((h) => takes(h, type, projectId));
 
-/** Subscription reads sent ahead, by transaction (readSubscriptionsAhead). */
-const readAhead = new WeakMap<Q, Promise<Subscription[]>>();
+/** The subscriptions, sent ahead with a write's lock (crm/assigns.ts lockAssign) and read once per transaction. */
+const subscriptionsRead = readAheadPerTransaction(subscriptions);
 
 /**
  * PostgreSQL: sends the read of the subscriptions now, so that it travels with the statement the caller
- * sends next (the lock of the row it is about to change) instead of costing a round trip of its own when
- * the write's events are emitted (db/pg-driver.ts). SQLite: nothing; the read is a direct call there.
+ * sent just before (the lock of the row it is about to change) instead of costing a round trip of its own
+ * when the write's events are emitted (db/pg-driver.ts). SQLite: nothing; the read is a direct call there.
  */
-export function readSubscriptionsAhead(trx: Q): void {
-  // Only in a transaction: a read ahead on the pool would be taken by some other, later write.
-  if (!trx.isTransaction || !isPostgres(trx)) return;
-  const read = subscriptions.ahead(trx, []);
-  // Handled here too: a write refused before its events never reads it (a failure still fails the commit).
-  read.catch(() => undefined);
-  readAhead.set(trx, read);
-}
+export const readSubscriptionsAhead = (trx: Q): void => subscriptionsRead.sendAhead(trx);
 
 /**
  * The enabled webhooks, read in this transaction. The read sent ahead serves every write of its
  * transaction (set_data emits for the fields, then for the call): one read, as the lock's round trip took
  * it; the transaction commits moments after it either way.
  */
-export function subscriptionsIn(trx: Q): Promise<Subscription[]> {
-  return readAhead.get(trx) ?? subscriptions.rows(trx, []);
-}
+export const subscriptionsIn = (trx: Q): Promise<Subscription[]> => subscriptionsRead.rows(trx);
 
 /**
  * Appends the events that some enabled webhook subscribes to, with the ids of those webhooks. Matching

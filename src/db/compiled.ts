@@ -128,3 +128,25 @@ export function compileByShape<K, R>(build: (key: K) => (q: Q) => Compilable<R>)
     return s;
   };
 }
+
+/**
+ * A read a write's transaction may send ahead (PostgreSQL: it travels in the round trip of the statement
+ * sent next, a lock; pg-driver.ts) and then take, once or several times, as its rows in that transaction.
+ * Keyed by transaction object; on the pool (no transaction) or on SQLite nothing is sent ahead and every
+ * take reads.
+ */
+export function readAheadPerTransaction<R>(statement: CompiledStatement<R>) {
+  const sent = new WeakMap<Q, Promise<R[]>>();
+  return {
+    sendAhead(trx: Q): void {
+      // On the pool, a read sent ahead would be taken by some other, later write.
+      if (!trx.isTransaction || !isPostgres(trx)) return;
+      const rows = statement.ahead(trx, []);
+      // Handled here too: a write refused before taking it never reads it (a failure still fails its commit).
+      rows.catch(() => undefined);
+      sent.set(trx, rows);
+    },
+    rows: (q: Q): Promise<R[]> => sent.get(q) ?? statement.rows(q, []),
+  };
+}
+

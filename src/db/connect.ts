@@ -207,37 +207,12 @@ class FastConnectClient extends pg.Client {
 }
 
 /**
- * pg corks its socket for the messages of one query (Bind, Describe, Execute, Sync), so a query is one
- * write system call. A transaction's pipelined statements (pg-driver.ts) are submitted one after the other
- * within one tick, and would still cost a system call each: corking until the tick's work is done sends
- * them all in one. On this project's machine the socket write to a local PostgreSQL (its TCP path run in
- * our process, the woken backend often taking the core) was the largest entry in the server's profile of
- * a PostgreSQL set_status: a quarter of the samples.
- */
-class CorkedClient extends FastConnectClient {
-  private corked = false;
-  override query(...args: unknown[]): never {
-    const stream = (this as unknown as { connection?: { stream?: { cork?(): void; uncork?(): void; writable?: boolean } } }).connection?.stream;
-    if (!this.corked && stream?.writable && typeof stream.cork === 'function') {
-      this.corked = true;
-      stream.cork();
-      // After the promise jobs of this tick (the statements a transaction submits one after the other).
-      process.nextTick(() => {
-        this.corked = false;
-        stream.uncork!();
-      });
-    }
-    return (super.query as (...a: unknown[]) => never).apply(this, args);
-  }
-}
-
-/**
  * Kysely sends every query unnamed (`client.query(text, values)`), so PostgreSQL parses and plans it on
  * every call. A text registered as a hot statement (pg-named.ts: the write path's compiled statements)
  * goes out as a named prepared statement instead; pg prepares it once per connection. Every other query
  * is passed through as it came.
  */
-class NamedStatementClient extends CorkedClient {
+class NamedStatementClient extends FastConnectClient {
   // pg's query() has many overloads; this only looks at the (text, values) form Kysely uses.
   override query(...args: unknown[]): never {
     const [text, values] = args;
@@ -257,7 +232,7 @@ function openPostgres(url: string, opts: OpenOptions): Db {
     // An unreachable database must turn into a quick "Database exception", not a hung IVR call: a refused
     // or reset connection fails at once, a connect that gets no answer after CONNECT_TIMEOUT_MS.
     // DATABASE_PREPARED_STATEMENTS=false (an old PgBouncer in transaction pooling): nothing is named.
-    Client: opts.preparedStatements !== false ? NamedStatementClient : CorkedClient,
+    Client: opts.preparedStatements !== false ? NamedStatementClient : FastConnectClient,
     // Each query is written to the socket when it is submitted. Only a transaction's statements whose
     // answer nobody waits for yet are submitted before the previous answer arrives (pg-driver.ts);
     // everything else still waits for its answer before the next query, as without it.

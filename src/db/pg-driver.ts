@@ -55,6 +55,7 @@ class PipelinedConnection implements DatabaseConnection {
   private sent: Promise<unknown>[] = [];
   /** The first failure of a statement nobody waited for, in this transaction. */
   private failure: { error: unknown } | undefined;
+  private corked = false;
 
   constructor(readonly client: pg.PoolClient) {}
 
@@ -64,6 +65,7 @@ class PipelinedConnection implements DatabaseConnection {
 
   /** Writes the query now; a failure is kept for the next waited-for statement or the commit. */
   private send(query: CompiledQuery): Promise<pg.QueryResult> {
+    this.corkForThisTick();
     const answer = this.client.query(query.sql, [...query.parameters]);
     this.sent.push(
       answer.then(undefined, (error: unknown) => {
@@ -71,6 +73,25 @@ class PipelinedConnection implements DatabaseConnection {
       }),
     );
     return answer;
+  }
+
+  /**
+   * pg corks its socket for the messages of one query, so a query is one write system call; the statements
+   * sent here one after the other within a tick (and the waited-for one submitted behind them) would
+   * still cost a system call each. Corked until the tick's work is done, they leave in one. On this
+   * project's machine the socket write to a local PostgreSQL was the largest entry in the server's
+   * profile of a PostgreSQL set_status: a quarter of the samples.
+   */
+  private corkForThisTick(): void {
+    const stream = (this.client as unknown as { connection?: { stream?: { cork?(): void; uncork?(): void; writable?: boolean } } }).connection?.stream;
+    if (this.corked || !stream?.writable || typeof stream.cork !== 'function') return;
+    this.corked = true;
+    stream.cork();
+    // After the promise jobs of this tick (the statements a transaction submits one after the other).
+    process.nextTick(() => {
+      this.corked = false;
+      stream.uncork!();
+    });
   }
 
   /** Waits until every statement sent without waiting has its answer (they come back in order). */
