@@ -2,9 +2,9 @@
 import { sql, type Expression, type Selectable, type SqlBool } from 'kysely';
 import type { Q } from '../db/connect.ts';
 import type { AssignRow, CallEventsTable, CustomerRow, HistorySource } from '../db/schema.ts';
-import { advanceIdSequence, chunks, isUniqueViolation, lockRows, newRowId } from '../db/dialect.ts';
+import { advanceIdSequence, isUniqueViolation, lockRows, newRowId } from '../db/dialect.ts';
 import { conflict, unprocessable } from '../errors.ts';
-import { compileByShape, compileOnce } from '../db/compiled.ts';
+import { compileByShape, compileOnce, compileRowsInsert } from '../db/compiled.ts';
 import { slot } from '../db/slots.ts';
 import { emitEvents, readSubscriptionsAhead, subscribed, subscriptionsIn, type DomainEvent } from './events.ts';
 
@@ -77,9 +77,13 @@ export async function insertAssign(trx: Q, projectId: number, repositoryId: numb
  * A constraint violation throws the database's error; the caller retries row by row with insertAssign.
  */
 export async function insertAssigns(trx: Q, projectId: number, repositoryId: number, inputs: (AssignInput & { id: number })[], at = Date.now()): Promise<void> {
-  for (const chunk of chunks(inputs, 500)) {
-    await trx.insertInto('assigns').values(chunk.map((input) => newAssign(projectId, repositoryId, input, at))).execute();
-  }
+  await insertAssignRows(
+    trx,
+    inputs.map((input) => {
+      const row = newAssign(projectId, repositoryId, input, at);
+      return ASSIGN_COLUMNS.map((c) => row[c]);
+    }),
+  );
 }
 
 export async function getAssignRow(q: Q, id: number): Promise<AssignRow | undefined> {
@@ -94,6 +98,8 @@ export async function getAssignRow(q: Q, id: number): Promise<AssignRow | undefi
  */
 const ASSIGN_COLUMNS = ['id', 'project_id', 'repository_id', 'customer_id', 'group_id', 'site_id', 'worker_id', 'status_id', 'last_call_at', 'last_notes', 'activity_at', 'created_at', 'updated_at'] as const;
 const CALL_EVENT_COLUMNS = ['id', 'project_id', 'assign_id', 'at', 'worker_id', 'status_id', 'notes', 'call_id', 'source', 'user_id'] as const;
+
+const insertAssignRows = compileRowsInsert('assigns', ASSIGN_COLUMNS, 500);
 
 const lockAssignStatement = compileOnce((q) => lockRows(q, q.selectFrom('assigns').select(ASSIGN_COLUMNS).where('id', '=', slot(0))));
 

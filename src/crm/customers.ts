@@ -7,7 +7,7 @@ import { normalizePhone, type CountryCode } from '../phone.ts';
 import { listFields, uniqueKey, validateValue, type Field, type ValueRules } from './fields.ts';
 import { dateOrderOf, type DateOrder } from './dates.ts';
 import { emitEvents } from './events.ts';
-import { compileByShape, compileOnce } from '../db/compiled.ts';
+import { compileByShape, compileOnce, compileRowsInsert } from '../db/compiled.ts';
 import { slot } from '../db/slots.ts';
 
 /**
@@ -131,27 +131,34 @@ export async function insertCustomer(trx: Q, projectId: number, changes: Change[
  */
 export async function insertCustomers(trx: Q, projectId: number, items: { id: number; changes: Change[] }[], ctx: WriteContext): Promise<void> {
   const now = ctx.at ?? Date.now();
-  const phones: { project_id: number; phone: string; customer_id: number; field_id: number }[] = [];
-  const uniques: { project_id: number; field_id: number; value: string; customer_id: number }[] = [];
+  const phones: [number, string, number, number][] = [];
+  const uniques: [number, number, string, number][] = [];
+  const created: { id: number; data: Values }[] = [];
   const rows = items.map(({ id, changes }) => {
     const data = emptyValues();
     for (const { field, value } of changes) {
       if (value === '') continue;
       data[field.display_name] = value;
-      if (field.unique) uniques.push({ project_id: projectId, field_id: field.id, value: uniqueKey(field, value, ctx.country), customer_id: id });
+      if (field.unique) uniques.push([projectId, field.id, uniqueKey(field, value, ctx.country), id]);
       const phone = field.type === 'phone' ? normalizePhone(value, ctx.country) : '';
-      if (phone !== '') phones.push({ project_id: projectId, phone, customer_id: id, field_id: field.id });
+      if (phone !== '') phones.push([projectId, phone, id, field.id]);
     }
-    return { id, project_id: projectId, data: JSON.stringify(data), created_at: now, updated_at: now };
+    created.push({ id, data });
+    return [id, projectId, JSON.stringify(data), now, now];
   });
-  for (const chunk of chunks(rows, 500)) await trx.insertInto('customers').values(chunk).execute();
-  for (const chunk of chunks(phones, 500)) await trx.insertInto('customer_phones').values(chunk).execute();
-  for (const chunk of chunks(uniques, 500)) await trx.insertInto('customer_uniques').values(chunk).execute();
+  await insertCustomerRows(trx, rows);
+  await insertPhoneRows(trx, phones);
+  await insertUniqueRows(trx, uniques);
   await emitEvents(
     trx,
-    rows.map((r) => ({ type: 'customer.created' as const, project_id: projectId, at: now, data: { customer_id: r.id, fields: JSON.parse(r.data) as Values, source: ctx.source } })),
+    created.map((c) => ({ type: 'customer.created' as const, project_id: projectId, at: now, data: { customer_id: c.id, fields: c.data, source: ctx.source } })),
   );
 }
+
+// insertCustomers' statements, in the column order of its rows.
+const insertCustomerRows = compileRowsInsert('customers', ['id', 'project_id', 'data', 'created_at', 'updated_at'], 500);
+const insertPhoneRows = compileRowsInsert('customer_phones', ['project_id', 'phone', 'customer_id', 'field_id'], 500);
+const insertUniqueRows = compileRowsInsert('customer_uniques', ['project_id', 'field_id', 'value', 'customer_id'], 500);
 
 export interface AppliedChange {
   field: string;

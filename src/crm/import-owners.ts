@@ -4,7 +4,9 @@
 // and change customers, so two rows of one batch match each other as they would across batches.
 import type { Q } from '../db/connect.ts';
 import type { AssignRow, CustomerRow } from '../db/schema.ts';
+import { compileInList } from '../db/compiled.ts';
 import { lockRows } from '../db/dialect.ts';
+import { slot } from '../db/slots.ts';
 import { normalizePhone, type CountryCode } from '../phone.ts';
 import type { Values } from './customers.ts';
 import { uniqueKey, type Field } from './fields.ts';
@@ -29,6 +31,19 @@ export interface AssignHolder {
 
 /** The key of a unique value in the owner map: field id and normalized value. */
 export const ownerKey = (field: Field, key: string) => `${field.id}\u0000${key}`;
+
+// The owner reads, compiled once per list length (db/compiled.ts): built with Kysely for every batch they
+// cost ~6 % of an import's CPU.
+const customersById = compileInList(0, (ids) => (q: Q) => q.selectFrom('customers').select(['id', 'project_id']).where('id', 'in', ids));
+const assignsById = compileInList(0, (ids) => (q: Q) => q.selectFrom('assigns').select(['id', 'project_id', 'repository_id', 'customer_id']).where('id', 'in', ids));
+// slot 0: the project
+const phonesIn = compileInList(1, (phones) => (q: Q) =>
+  q.selectFrom('customer_phones').select(['phone', 'customer_id']).where('project_id', '=', slot(0)).where('phone', 'in', phones),
+);
+// slots 0, 1: the project and the field
+const uniquesIn = compileInList(2, (keys) => (q: Q) =>
+  q.selectFrom('customer_uniques').select(['value', 'customer_id']).where('project_id', '=', slot(0)).where('field_id', '=', slot(1)).where('value', 'in', keys),
+);
 
 /** What a batch row carries that identifies a customer (import-batch.ts's PreparedRow has these). */
 export interface RowKeys {
@@ -70,24 +85,24 @@ export class Owners {
     const phones = unique(rows.flatMap((r) => r.phones));
 
     if (ids.length > 0) {
-      for (const c of await trx.selectFrom('customers').select(['id', 'project_id']).where('id', 'in', ids).execute()) {
+      for (const c of await customersById(trx, [], ids)) {
         if (c.project_id === P) o.idOwner.set(c.id, c.id);
         else o.otherProject.add(c.id);
       }
     }
     if (assignIds.length > 0) {
-      const found = await trx.selectFrom('assigns').select(['id', 'project_id', 'repository_id', 'customer_id']).where('id', 'in', assignIds).execute();
+      const found = await assignsById(trx, [], assignIds);
       for (const a of found) o.assignTaken.set(a.id, { project_id: a.project_id, repository_id: a.repository_id, customer: a.customer_id });
     }
     if (phones.length > 0) {
-      const found = await trx.selectFrom('customer_phones').select(['phone', 'customer_id']).where('project_id', '=', P).where('phone', 'in', phones).execute();
+      const found = await phonesIn(trx, [P], phones);
       for (const p of found) addTo(o.phoneOwners, p.phone, p.customer_id);
     }
     for (const field of scope.uniqueFields) {
       const prefix = `${field.id}\u0000`;
       const keys = unique(rows.flatMap((r) => r.uniques.filter((u) => u.startsWith(prefix)).map((u) => u.slice(prefix.length))));
       if (keys.length === 0) continue;
-      const found = await trx.selectFrom('customer_uniques').select(['value', 'customer_id']).where('project_id', '=', P).where('field_id', '=', field.id).where('value', 'in', keys).execute();
+      const found = await uniquesIn(trx, [P, field.id], keys);
       for (const u of found) o.uniqueOwners.set(prefix + u.value, u.customer_id);
     }
 

@@ -8,7 +8,7 @@
 import type { Compilable, CompiledQuery, Kysely } from 'kysely';
 import { isPostgres } from './dialect.ts';
 import type { Database } from './schema.ts';
-import { slotBinder } from './slots.ts';
+import { MAX_SLOTS, slot, slotBinder } from './slots.ts';
 import { registerNamed } from './pg-named.ts';
 import { answerOf, markAhead, markLater } from './pg-driver.ts';
 
@@ -150,3 +150,60 @@ export function readAheadPerTransaction<R>(statement: CompiledStatement<R>) {
   };
 }
 
+
+/**
+ * A multi-row INSERT of `columns` into `table`, compiled once per row count. Bulk writes (the import) send
+ * up to `maxRows` rows a statement; building such an INSERT with Kysely for every batch (a node tree of
+ * thousands of values, then its SQL) took ~10 % of an import's CPU. A remainder below `maxRows` goes out
+ * in pieces of power-of-two sizes, so a table has at most log2(maxRows) + 1 shapes, not one per count.
+ * `rows` holds each row's values in `columns` order.
+ */
+export function compileRowsInsert<T extends keyof Database & string>(table: T, columns: readonly (keyof Database[T] & string)[], maxRows: number) {
+  const shape = compileByShape((n: number) => (q: Q) =>
+    q.insertInto(table).values(
+      Array.from({ length: n }, (_, i) => Object.fromEntries(columns.map((c, k) => [c, slot(i * columns.length + k)]))) as never,
+    ),
+  );
+  if (maxRows * columns.length > MAX_SLOTS) throw new RangeError(`${table}: ${maxRows} rows of ${columns.length} values exceed ${MAX_SLOTS} slots`);
+  return async (trx: Q, rows: readonly (readonly unknown[])[]): Promise<void> => {
+    let i = 0;
+    while (i < rows.length) {
+      const left = rows.length - i;
+      const n = left >= maxRows ? maxRows : 2 ** Math.floor(Math.log2(left));
+      const values: unknown[] = [];
+      for (let r = i; r < i + n; r++) {
+        const row = rows[r]!;
+        // A short row would shift every value after it into the wrong column.
+        if (row.length !== columns.length) throw new RangeError(`${table}: a row of ${row.length} values for ${columns.length} columns`);
+        for (const v of row) values.push(v);
+      }
+      await shape(n).rows(trx, values);
+      i += n;
+    }
+  };
+}
+
+/** Values of one compiled IN list at most (the rest of a longer list goes in further statements). */
+const MAX_IN_LIST = 4096;
+
+/**
+ * A read with one `IN (…)` list of run-time length (the import's owner reads: a batch's ids and phones),
+ * compiled once per list length rounded up to a power of two: the list is padded with repeats of its
+ * first value, which an IN list ignores. Slots 0…fixed-1 are the statement's other values; `build` gets
+ * the list's slots to put in the IN. A longer list is read in parts; so the statement must not order or
+ * limit its rows, which then come part after part.
+ */
+export function compileInList<R>(fixed: number, build: (list: never[]) => (q: Q) => Compilable<R>) {
+  const shape = compileByShape((n: number) => build(Array.from({ length: n }, (_, i) => slot(fixed + i))));
+  return async (q: Q, params: readonly unknown[], list: readonly unknown[]): Promise<R[]> => {
+    const out: R[] = [];
+    for (let i = 0; i < list.length; i += MAX_IN_LIST) {
+      const part = list.slice(i, i + MAX_IN_LIST);
+      const n = 2 ** Math.ceil(Math.log2(part.length));
+      const values = [...params, ...part];
+      while (values.length < fixed + n) values.push(part[0]);
+      for (const row of await shape(n).rows(q, values)) out.push(row);
+    }
+    return out;
+  };
+}

@@ -3,13 +3,14 @@
 interface Slot {
   readonly slot: number;
 }
-const slots: Slot[] = Array.from({ length: 64 }, (_, i) => Object.freeze({ slot: i }));
+/** Enough for a multi-row INSERT of a few hundred rows (compiled.ts compileRowsInsert). */
+export const MAX_SLOTS = 8192;
+const slots: Slot[] = [];
 /** The i-th run-time parameter, passed where the builder expects a value. */
 export const slot = (i: number) => {
-  const s = slots[i];
   // Past the end, undefined would make the builder drop the column without a word.
-  if (s === undefined) throw new RangeError(`slot ${i} is out of range (0..${slots.length - 1})`);
-  return s as unknown as never;
+  if (!Number.isInteger(i) || i < 0 || i >= MAX_SLOTS) throw new RangeError(`slot ${i} is out of range (0..${MAX_SLOTS - 1})`);
+  return (slots[i] ??= Object.freeze({ slot: i })) as unknown as never;
 };
 
 /**
