@@ -1,5 +1,6 @@
 // Builds dist/ from src/: the server (dist/server.js) and the CLI (dist/cli.js) as ES modules, with
-// their dependencies left in node_modules. Plain JavaScript, so it runs before anything is compiled.
+// their dependencies left in node_modules (but a few ES-module packages, see BUNDLED). Plain JavaScript,
+// so it runs before anything is compiled.
 //
 // Why a build when tsx runs the sources fine: tsx compiles every module at start-up and keeps its
 // loader (and an esbuild service) in the process. The server from dist/ starts with ~50 MB less RSS

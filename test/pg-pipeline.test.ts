@@ -128,6 +128,45 @@ describe('postgres: statements sent without waiting', { skip: !process.env.TEST_
         }
       });
 
+      test('a call.recorded event names its call event; after the first, its id is taken ahead, not read back', async () => {
+        // crm/assigns.ts: with a call.recorded subscriber, the id comes from the sequence behind the lock
+        // (the guess is made from the call before), and the INSERT goes unwaited, without RETURNING.
+        const hook = await admin(h.app, 'POST', '/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['call.recorded'] });
+        const sent: string[] = [];
+        const proto = pg.Client.prototype as unknown as { query: (...a: unknown[]) => unknown };
+        const query = proto.query;
+        try {
+          const callIds = [0, 1, 2].map((i) => `rec-${pipeline}-${i}`);
+          for (const [i, call_id] of callIds.entries()) {
+            if (i === 1) {
+              proto.query = function (this: pg.Client, ...a: unknown[]) {
+                const text = typeof a[0] === 'string' ? a[0] : (a[0] as { text?: string } | undefined)?.text;
+                if (text && /call_events/.test(text)) sent.push(text);
+                return query.apply(this, a);
+              };
+            }
+            const r = await tel(h.app, 'set_status', { authkey: KEYS.set_status, repository_assign_id: 555, status_id: 10, call_id });
+            assert.equal(r.code, 0, JSON.stringify(r));
+          }
+          proto.query = query;
+          // The two calls after the first: one id from the sequence each, and inserts that return nothing.
+          assert.equal(sent.filter((t) => /nextval/.test(t)).length, 2, sent.join('\n'));
+          const inserts = sent.filter((t) => /^insert into "call_events"/.test(t));
+          assert.equal(inserts.length, 2, sent.join('\n'));
+          assert.ok(inserts.every((t) => !/returning/i.test(t)), inserts.join('\n'));
+          // Every event names the row its call wrote.
+          await admin(h.app, 'GET', `/webhooks/${hook.id}/deliveries`);
+          const { rows: calls } = await sql<{ id: string; call_id: string }>`select id, call_id from call_events where call_id like ${`rec-${pipeline}-%`}`.execute(h.db.q);
+          const { rows: deliveries } = await sql<{ data: string }>`select data from webhook_deliveries where webhook_id = ${hook.id}`.execute(h.db.q);
+          const named = deliveries.map((d) => JSON.parse(d.data) as { call_id: string; call_event_id: number }).map((d) => `${d.call_id}=${d.call_event_id}`);
+          assert.deepEqual(named.sort(), calls.map((c) => `${c.call_id}=${Number(c.id)}`).sort());
+          assert.equal(named.length, 3);
+        } finally {
+          proto.query = query;
+          await h.app.inject({ method: 'DELETE', url: `/admin/v1/webhooks/${hook.id}`, headers: adminHeaders });
+        }
+      });
+
       test('a failure undone by ROLLBACK TO SAVEPOINT does not fail the commit', async () => {
         await h.db.write(async (trx) => {
           await trx.executeQuery(later('insert into pipe_probe values (301)'));

@@ -2,7 +2,7 @@
 import { sql, type Expression, type Selectable, type SqlBool } from 'kysely';
 import type { Q } from '../db/connect.ts';
 import type { AssignRow, CallEventsTable, CustomerRow, HistorySource } from '../db/schema.ts';
-import { advanceIdSequence, isUniqueViolation, lockRows, newRowId } from '../db/dialect.ts';
+import { advanceIdSequence, isPostgres, isUniqueViolation, lockRows, newRowId } from '../db/dialect.ts';
 import { conflict, unprocessable } from '../errors.ts';
 import { compileByShape, compileOnce, compileRowsInsert } from '../db/compiled.ts';
 import { slot } from '../db/slots.ts';
@@ -113,7 +113,37 @@ const lockAssignStatement = compileOnce((q) => lockRows(q, q.selectFrom('assigns
 export async function lockAssign(trx: Q, id: number): Promise<AssignRow | undefined> {
   const locked = lockAssignStatement.ahead(trx, [id]);
   readSubscriptionsAhead(trx);
+  if (callRecordedLately) sendCallEventIdAhead(trx);
   return (await locked)[0];
+}
+
+/**
+ * PostgreSQL: a call.recorded event names its call event's id. Read back from the INSERT (RETURNING), it
+ * costs the disposition a round trip of its own between its rows and its COMMIT; taken from the sequence
+ * behind the lock, it travels in the lock's round trip and the INSERT goes unwaited with the rest.
+ * Whether to take one is a guess (did the last call recorded in this process have a call.recorded
+ * subscriber?) that only decides the speed: the subscriptions read in the transaction still decides
+ * whether the event is written, an id taken for nothing is a gap in the ids, and a call with no id taken
+ * ahead reads it back as before.
+ */
+let callRecordedLately = false;
+const nextCallEventId = compileOnce((q) => q.selectNoFrom(sql<string>`nextval(pg_get_serial_sequence('call_events', 'id'))`.as('id')));
+const callEventIdsAhead = new WeakMap<Q, Promise<{ id: string }[]>>();
+
+function sendCallEventIdAhead(trx: Q): void {
+  if (!trx.isTransaction || !isPostgres(trx)) return;
+  const id = nextCallEventId.ahead(trx, []);
+  // Handled here too: a write refused before recording its call never takes it (a failure still fails its commit).
+  id.catch(() => undefined);
+  callEventIdsAhead.set(trx, id);
+}
+
+/** The id taken ahead for this transaction's call, once: a second call in it takes its id from the INSERT. */
+async function takeCallEventId(trx: Q): Promise<number | undefined> {
+  const ahead = callEventIdsAhead.get(trx);
+  if (!ahead) return undefined;
+  callEventIdsAhead.delete(trx);
+  return Number((await ahead)[0]!.id);
 }
 
 export interface StatusWrite {
@@ -222,7 +252,29 @@ const insertCallEvent = compileOnce((q) =>
     .returning(CALL_EVENT_COLUMNS),
 );
 
+/** insertCallEvent with the id taken ahead from the sequence (slot 9). */
+const insertCallEventWithId = compileOnce((q) =>
+  q.insertInto('call_events').values({
+    id: slot(9),
+    project_id: slot(0),
+    assign_id: slot(1),
+    at: slot(2),
+    worker_id: slot(3),
+    status_id: slot(4),
+    notes: slot(5),
+    call_id: slot(6),
+    source: slot(7),
+    user_id: slot(8),
+  }),
+);
+
 export type CallEventRow = Selectable<CallEventsTable>;
+
+/** The row insertCallEventWithId wrote, from its values. */
+function callEventOf(id: number, v: unknown[]): CallEventRow {
+  const [project_id, assign_id, at, worker_id, status_id, notes, call_id, source, user_id] = v as [number, number, number, number | null, number | null, string | null, string | null, HistorySource, number | null];
+  return { id, project_id, assign_id, at, worker_id, status_id, notes, call_id, source, user_id };
+}
 
 export interface CallInput {
   worker_id?: number | null;
@@ -266,9 +318,19 @@ export async function recordCall(trx: Q, assign: AssignRow, c: CallInput, status
   }
   const values = [assign.project_id, assign.id, at, c.worker_id ?? null, c.status_id ?? null, c.notes ?? null, c.call_id ?? null, c.source, c.user_id ?? null];
   let event: CallEventRow | undefined;
-  if (returning === 'row' || subscribed(hooks, 'call.recorded', assign.project_id)) {
+  const wanted = subscribed(hooks, 'call.recorded', assign.project_id);
+  callRecordedLately = wanted;
+  const idAhead = wanted && returning !== 'row' ? await takeCallEventId(trx) : undefined;
+  if (idAhead !== undefined) {
+    await insertCallEventWithId.later(trx, [...values, idAhead]);
+    event = callEventOf(idAhead, values);
+  } else if (returning === 'row' || wanted) {
     event = await insertCallEvent.first(trx, values);
     if (!event) throw new Error('call event insert returned no row');
+  } else {
+    await insertCallEvent.later(trx, values);
+  }
+  if (wanted && event) {
     events.push({
       type: 'call.recorded',
       project_id: assign.project_id,
@@ -284,8 +346,6 @@ export async function recordCall(trx: Q, assign: AssignRow, c: CallInput, status
         source: event.source,
       },
     });
-  } else {
-    await insertCallEvent.later(trx, values);
   }
   // One statement for both events: set_status pays one outbox insert, not two.
   await emitEvents(trx, events, hooks);
