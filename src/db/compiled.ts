@@ -67,7 +67,17 @@ export interface CompiledStatement<R> {
  * `build` must put slot(i) wherever a value varies between calls; a value written as a constant is
  * compiled in for good.
  */
-export function compileOnce<R>(build: (q: Q) => Compilable<R>): CompiledStatement<R> {
+export interface CompileOptions {
+  /**
+   * PostgreSQL: send it as a named prepared statement (default true): parsed once per connection, and
+   * after five runs PostgreSQL may keep one generic plan for it. Off for a read whose best plan depends
+   * on its values and on how big its tables have grown since the connection prepared it (the import's
+   * IN-list reads: a generic plan made while the tables were empty filtered 100,000 rows per lookup).
+   */
+  named?: boolean;
+}
+
+export function compileOnce<R>(build: (q: Q) => Compilable<R>, options: CompileOptions = {}): CompiledStatement<R> {
   let sqlite: Compiled | undefined;
   let postgres: Compiled | undefined;
   const forQ = (q: Q): Compiled => {
@@ -76,7 +86,7 @@ export function compileOnce<R>(build: (q: Q) => Compilable<R>): CompiledStatemen
       postgres = compile(q, build);
       // Sent as a named prepared statement where the pool allows it (connect.ts, pg-named.ts), unless it
       // selects or returns `*`: a named statement's result columns are fixed when it is prepared.
-      if (!/(select|returning)\s+\*/i.test(postgres.query.sql)) registerNamed(postgres.query.sql);
+      if (options.named !== false && !/(select|returning)\s+\*/i.test(postgres.query.sql)) registerNamed(postgres.query.sql);
     }
     return postgres;
   };
@@ -117,12 +127,12 @@ export function compileOnce<R>(build: (q: Q) => Compilable<R>): CompiledStatemen
  * INSERT has): one compiled statement per shape, made on first use. Keys must come from a small, fixed
  * set (never from client input), so the map stays small.
  */
-export function compileByShape<K, R>(build: (key: K) => (q: Q) => Compilable<R>): (key: K) => CompiledStatement<R> {
+export function compileByShape<K, R>(build: (key: K) => (q: Q) => Compilable<R>, options: CompileOptions = {}): (key: K) => CompiledStatement<R> {
   const shapes = new Map<K, CompiledStatement<R>>();
   return (key) => {
     let s = shapes.get(key);
     if (!s) {
-      s = compileOnce(build(key));
+      s = compileOnce(build(key), options);
       shapes.set(key, s);
     }
     return s;
@@ -194,7 +204,8 @@ const MAX_IN_LIST = 4096;
  * limit its rows, which then come part after part.
  */
 export function compileInList<R>(fixed: number, build: (list: never[]) => (q: Q) => Compilable<R>) {
-  const shape = compileByShape((n: number) => build(Array.from({ length: n }, (_, i) => slot(fixed + i))));
+  // Unnamed on PostgreSQL: planned for its values every time (see CompileOptions).
+  const shape = compileByShape((n: number) => build(Array.from({ length: n }, (_, i) => slot(fixed + i))), { named: false });
   return async (q: Q, params: readonly unknown[], list: readonly unknown[]): Promise<R[]> => {
     const out: R[] = [];
     for (let i = 0; i < list.length; i += MAX_IN_LIST) {
