@@ -1,6 +1,7 @@
 // Webhook benchmark (short; run: npx tsx bench/webhooks.ts [seconds per phase, default 3] [ABBA rounds, default 2]).
 // 1. set_status throughput with and without a subscribed webhook, in ABBA phases on one server
-//    (a child process, SQLite, durable), the receiver answering 204 in this process.
+//    (a child process, SQLite, durable; PostgreSQL in a fresh database when BENCH_DATABASE_URL names a
+//    server), the receiver answering 204 in this process.
 // 2. Delivery throughput: a backlog of outbox rows delivered to the local receiver, events/s.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -9,6 +10,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import SqliteDatabase from 'better-sqlite3';
+import pg from 'pg';
+import { createBenchDatabase } from './postgres.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SECONDS = Number(process.argv[2] ?? 3);
@@ -23,10 +26,66 @@ const ASSIGNS = 20_000;
 const SEPARATE = process.env.BENCH_SEPARATE_SENDER === '1';
 // BENCH_NO_SENDER=1: no process sends; the 'with' phases then cost only the outbox rows of the writes.
 const NO_SENDER = process.env.BENCH_NO_SENDER === '1';
+// BENCH_DATABASE_URL=postgres://…: the same on PostgreSQL (a database created for the run, dropped after);
+// the CPU per set_status then includes the server's database backends.
+const PG_SERVER = process.env.BENCH_DATABASE_URL;
+// BENCH_CONNECTIONS (default 16): 1 measures a set_status's latency rather than the server's throughput.
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+
+/** What the benchmark reads and writes in the server's database itself. */
+interface Outbox {
+  /** Deliveries not yet sent, and events not yet fanned out into deliveries. */
+  pending(): Promise<number>;
+  queueDeliveries(webhookId: number, count: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+const DELIVERY = "insert into webhook_deliveries (webhook_id, event_id, type, project_id, data, at, status, attempts, next_attempt_at, pending_since, created_at) values ($1, $2, 'call.recorded', 1, $3, $4, 'pending', 0, $4, $4, $4)";
+const deliveryData = (i: number) => JSON.stringify({ assign_id: 1000 + (i % ASSIGNS), call_event_id: i });
+
+function sqliteOutbox(file: string): Outbox {
+  const db = new SqliteDatabase(file);
+  db.pragma('busy_timeout = 10000');
+  return {
+    // A row holds the events of one group-commit batch; one webhook, so one delivery per event.
+    pending: async () =>
+      (db.prepare("select count(*) as n from webhook_deliveries where status = 'pending'").get() as { n: number }).n +
+      (db.prepare('select coalesce(sum(json_array_length(events)), 0) as n from webhook_events').get() as { n: number }).n,
+    async queueDeliveries(webhookId, count) {
+      const insert = db.prepare(DELIVERY.replace(/\$\d/g, '?'));
+      const now = Date.now();
+      db.transaction(() => {
+        for (let i = 0; i < count; i++) insert.run(webhookId, `bench-${i}`, deliveryData(i), now, now, now, now);
+      })();
+    },
+    close: async () => void db.close(),
+  };
+}
+
+function postgresOutbox(url: string): Outbox {
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  return {
+    async pending() {
+      const { rows } = await pool.query<{ n: string }>(
+        "select (select count(*) from webhook_deliveries where status = 'pending') + (select coalesce(sum(json_array_length(events::json)), 0) from webhook_events) as n",
+      );
+      return Number(rows[0]!.n);
+    },
+    async queueDeliveries(webhookId, count) {
+      const now = Date.now();
+      await pool.query('begin');
+      for (let i = 0; i < count; i++) await pool.query(DELIVERY, [webhookId, `bench-${i}`, deliveryData(i), now]);
+      await pool.query('commit');
+    },
+    close: () => pool.end(),
+  };
+}
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'callcrm-bench-webhooks-'));
   const file = join(dir, 'crm.sqlite');
+  const pgDatabase = PG_SERVER ? await createBenchDatabase(PG_SERVER) : undefined;
+  const databaseUrl = pgDatabase ? pgDatabase.url : `sqlite:${file}`;
   // The receiver is its own process, so its work does not slow this one's load generator.
   const RECEIVER = `const http = require('node:http'); let n = 0;
     const s = http.createServer((req, res) => { if (req.method === 'GET') { res.end(String(n)); return; } req.resume(); req.on('end', () => { n++; res.writeHead(204).end(); }); });
@@ -37,17 +96,18 @@ async function main() {
   const receivedCount = async () => Number(await (await fetch(`http://127.0.0.1:${rxPort}/count`)).text());
   const server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: `sqlite:${file}`, PORT: String(PORT), CRM_ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'error', CRM_WEBHOOK_POLL_MS: process.env.BENCH_WEBHOOK_POLL_MS ?? '1000', CRM_WEBHOOK_SENDER: String(!SEPARATE && !NO_SENDER) },
+    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(PORT), CRM_ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'error', CRM_WEBHOOK_POLL_MS: process.env.BENCH_WEBHOOK_POLL_MS ?? '1000', CRM_WEBHOOK_SENDER: String(!SEPARATE && !NO_SENDER) },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   // BENCH_SEPARATE_SENDER=1: the API process does not send; a second server process on the database does.
   const sender = SEPARATE
     ? spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
         cwd: ROOT,
-        env: { ...process.env, DATABASE_URL: `sqlite:${file}`, PORT: String(PORT + 1), CRM_ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'error', CRM_WEBHOOK_POLL_MS: process.env.BENCH_WEBHOOK_POLL_MS ?? '1000' },
+        env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(PORT + 1), CRM_ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'error', CRM_WEBHOOK_POLL_MS: process.env.BENCH_WEBHOOK_POLL_MS ?? '1000' },
         stdio: ['ignore', 'inherit', 'inherit'],
       })
     : undefined;
+  let outbox: Outbox | undefined;
   try {
     for (let i = 0; i < 300; i++) {
       try {
@@ -76,12 +136,26 @@ async function main() {
       const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
       return (Number(fields[11]) + Number(fields[12])) / 100;
     };
+    // PostgreSQL: the backends serving this database work for the set_status too. Those of a phase are
+    // the ones connected at its end (the server's pool stays connected); a backend gone meanwhile is lost.
+    const backendsCpu = async () => {
+      if (!pgDatabase) return 0;
+      let sum = 0;
+      for (const pid of await pgDatabase.backendPids()) {
+        try {
+          sum += cpu(pid);
+        } catch {
+          // ended between the listing and the read
+        }
+      }
+      return sum;
+    };
     let n = 0;
     let failedAnswers = 0;
     const load = async () => {
       const result = await autocannon({
         url: BASE,
-        connections: 16,
+        connections: CONNECTIONS,
         duration: SECONDS,
         requests: [
           {
@@ -104,21 +178,16 @@ async function main() {
     };
     // Per phase: throughput, and the CPU the API process spent per set_status (what the outbox adds to
     // the request path) and the separate sender's CPU per set_status (BENCH_SEPARATE_SENDER=1).
-    const db = new SqliteDatabase(file);
-    db.pragma('busy_timeout = 10000');
-    // Waiting: deliveries not yet sent, and events not yet fanned out into deliveries (a row holds the
-    // events of one group-commit batch; one webhook, so one delivery per event).
-    const pending = () =>
-      (db.prepare("select count(*) as n from webhook_deliveries where status = 'pending'").get() as { n: number }).n +
-      (db.prepare('select coalesce(sum(json_array_length(events)), 0) as n from webhook_events').get() as { n: number }).n;
+    outbox = pgDatabase ? postgresOutbox(pgDatabase.url) : sqliteOutbox(file);
+    const pending = () => outbox!.pending();
     // After a phase with the webhook: what the load left waiting (held while the loop was saturated:
     // webhooks/pace.ts) and how long it takes to send once the load stops. Every phase starts with an
     // empty outbox, so no phase pays for the one before.
     const drain = async () => {
       const t0 = performance.now();
-      const backlog = pending();
-      for (let i = 0; i < 1200 && pending() > 0; i++) await new Promise((r) => setTimeout(r, 100));
-      return { backlog, seconds: (performance.now() - t0) / 1000, left: pending() };
+      const backlog = await pending();
+      for (let i = 0; i < 1200 && (await pending()) > 0; i++) await new Promise((r) => setTimeout(r, 100));
+      return { backlog, seconds: (performance.now() - t0) / 1000, left: await pending() };
     };
     await load(); // warm-up: the first seconds of a fresh process are slower (JIT, caches)
     if (!NO_SENDER) await drain();
@@ -127,10 +196,11 @@ async function main() {
     // rows), so later phases are slower; without-with-with-without cancels that drift from the comparison.
     for (const enabled of Array.from({ length: ROUNDS }, () => [false, true, true, false]).flat()) {
       await api('PATCH', `/webhooks/${hook.id}`, { disabled: !enabled });
-      const [api0, snd0, rx0] = [cpu(server.pid), cpu(sender?.pid), await receivedCount()];
+      const [api0, snd0, rx0] = [cpu(server.pid) + (await backendsCpu()), cpu(sender?.pid), await receivedCount()];
       const result = await load();
       const done = result.requests.total;
-      rows.push({ phase: enabled ? 'with webhook' : 'without', rps: result.requests.average, apiUs: ((cpu(server.pid) - api0) / done) * 1e6, senderUs: ((cpu(sender?.pid) - snd0) / done) * 1e6, delivered: (await receivedCount()) - rx0 });
+      const api1 = cpu(server.pid) + (await backendsCpu());
+      rows.push({ phase: enabled ? 'with webhook' : 'without', rps: result.requests.average, apiUs: ((api1 - api0) / done) * 1e6, senderUs: ((cpu(sender?.pid) - snd0) / done) * 1e6, delivered: (await receivedCount()) - rx0 });
       if (enabled && !NO_SENDER) rows.at(-1)!.drained = await drain();
     }
     if (failedAnswers > 0) console.log(`WARNING: ${failedAnswers} set_status answers were not code 0: the figures above do not measure successful writes`);
@@ -140,26 +210,20 @@ async function main() {
       rows
         .map(
           (r) =>
-            `${r.phase}: ${r.rps.toFixed(0)} set_status/s, API process ${r.apiUs.toFixed(0)} µs CPU/set_status${SEPARATE ? `, sender process ${r.senderUs.toFixed(0)} µs` : ''}, ${(r.delivered / SECONDS).toFixed(0)} events/s delivered during the load` +
+            `${r.phase}: ${r.rps.toFixed(0)} set_status/s, API process${pgDatabase ? ' and its backends' : ''} ${r.apiUs.toFixed(0)} µs CPU/set_status${SEPARATE ? `, sender process ${r.senderUs.toFixed(0)} µs` : ''}, ${(r.delivered / SECONDS).toFixed(0)} events/s delivered during the load` +
             (r.drained ? `; ${r.drained.backlog} events waiting when it stopped, all sent ${r.drained.seconds.toFixed(1)} s later${r.drained.left > 0 ? ` (NOT: ${r.drained.left} still waiting)` : ''}` : ''),
         )
         .join('\n'),
     );
     console.log(`set_status/s without ${avg('without', 'rps').toFixed(0)}, with ${avg('with webhook', 'rps').toFixed(0)} (${pct('rps')})`);
-    console.log(`API process CPU per set_status without ${avg('without', 'apiUs').toFixed(0)} µs, with ${avg('with webhook', 'apiUs').toFixed(0)} µs (${pct('apiUs')})${SEPARATE ? `; sender process ${avg('with webhook', 'senderUs').toFixed(0)} µs per set_status` : ''}`);
+    console.log(`API process${pgDatabase ? ' and backends' : ''} CPU per set_status without ${avg('without', 'apiUs').toFixed(0)} µs, with ${avg('with webhook', 'apiUs').toFixed(0)} µs (${pct('apiUs')})${SEPARATE ? `; sender process ${avg('with webhook', 'senderUs').toFixed(0)} µs per set_status` : ''}`);
 
     // Delivery throughput: a backlog queued at once, timed until the receiver has it all.
     if (NO_SENDER) return;
     await api('PATCH', `/webhooks/${hook.id}`, { disabled: false });
     const BACKLOG = 5000;
-    const now = Date.now();
-    const insert = db.prepare(
-      "insert into webhook_deliveries (webhook_id, event_id, type, project_id, data, at, status, attempts, next_attempt_at, pending_since, created_at) values (?, ?, 'call.recorded', 1, ?, ?, 'pending', 0, ?, ?, ?)",
-    );
     const start0 = await receivedCount();
-    db.transaction(() => {
-      for (let i = 0; i < BACKLOG; i++) insert.run(hook.id, `bench-${i}`, JSON.stringify({ assign_id: 1000 + (i % ASSIGNS), call_event_id: i }), now, now, now, now);
-    })();
+    await outbox.queueDeliveries(hook.id, BACKLOG);
     // Timed from the first event received: the sender finds the backlog at its next poll (up to
     // CRM_WEBHOOK_POLL_MS, 1 s by default, the server's default), which is not delivery speed.
     const queued = performance.now();
@@ -172,13 +236,14 @@ async function main() {
     }
     const secs = (performance.now() - t0) / 1000;
     console.log(`delivered ${got} queued events in ${secs.toFixed(2)} s: ${(got / secs).toFixed(0)} events/s (CRM_WEBHOOK_CONCURRENCY default 8)`);
-    db.close();
   } finally {
+    await outbox?.close();
     server.kill('SIGTERM');
     sender?.kill('SIGTERM');
     await new Promise((r) => server.once('exit', r));
     rxProc.kill();
     rmSync(dir, { recursive: true, force: true });
+    await pgDatabase?.drop();
   }
 }
 
