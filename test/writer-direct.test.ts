@@ -36,6 +36,23 @@ describe('SQLite writer, compiled statements on the connection', () => {
     await db.close();
   });
 
+  test("the audit rows of a batch go in at its end, each committed write's once, in write order", async () => {
+    // crm/audit.ts auditTail: a multi-row INSERT at the end of the batch instead of a row per write.
+    const db = openDatabase(`sqlite:${join(root, 'c.sqlite')}`);
+    await migrateToLatest(db.q);
+    const writes = Array.from({ length: 40 }, (_, i) =>
+      db.write(async (trx) => {
+        await insertAuditIn(trx, row(100 + i));
+        if (i === 17) throw new Error('refused after writing');
+      }),
+    );
+    const results = await Promise.allSettled(writes);
+    assert.deepEqual(results.map((r, i) => (r.status === 'rejected' ? i : -1)).filter((i) => i >= 0), [17]);
+    const ids = (await db.q.selectFrom('audit_log').select(['id', 'assign_id']).orderBy('id').execute()).map((r) => r.assign_id);
+    assert.deepEqual(ids, Array.from({ length: 40 }, (_, i) => 100 + i).filter((a) => a !== 117));
+    await db.close();
+  });
+
   test('a transaction kept past its batch cannot write on the bare connection any more', async () => {
     const db = openDatabase(`sqlite:${join(root, 'b.sqlite')}`);
     await migrateToLatest(db.q);
