@@ -36,8 +36,7 @@ describe('SQLite writer, compiled statements on the connection', () => {
     await db.close();
   });
 
-  test("the audit rows of a batch go in at its end, each committed write's once, in write order", async () => {
-    // crm/audit.ts auditTail: a multi-row INSERT at the end of the batch instead of a row per write.
+  test("a batch's audit rows: each committed write's once, in write order, none of the refused one", async () => {
     const db = openDatabase(`sqlite:${join(root, 'c.sqlite')}`);
     await migrateToLatest(db.q);
     const writes = Array.from({ length: 40 }, (_, i) =>

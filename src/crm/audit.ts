@@ -12,8 +12,7 @@ import type { Db, Q } from '../db/connect.ts';
 import type { AuditLogTable } from '../db/schema.ts';
 import type { Insertable } from 'kysely';
 import { isConnectionFailure } from '../db/dialect.ts';
-import { compileOnce, compileRowsInsert } from '../db/compiled.ts';
-import { appendAtBatchEnd, type Tail } from '../db/batch-tail.ts';
+import { compileOnce } from '../db/compiled.ts';
 import { slot } from '../db/slots.ts';
 import { parseId } from '../ids.ts';
 
@@ -76,24 +75,10 @@ const insertOne = compileOnce((q) =>
   }),
 );
 
-/** insertOne's columns, for the rows of a group-commit batch written together (auditTail). */
-const insertRows = compileRowsInsert(
-  'audit_log',
-  ['at', 'endpoint', 'code', 'latency_ms', 'key_id', 'client_ip', 'worker_id', 'assign_id', 'project_id', 'actor', 'detail', 'key_name'],
-  500,
-);
-
-/**
- * SQLite's group commit: the audit rows of a batch's writes go in at the end of the batch, in its
- * transaction, a few multi-row INSERTs instead of one per write (db/batch-tail.ts): still committed with
- * their write and never without it. The row per write was ~11 % of a set_status's CPU at 1M customers.
- */
-const auditTail: Tail<unknown[]> = { flush: (trx, rows) => insertRows(trx, rows) };
-
 /** The audit row of a successful write, inserted in the write's own transaction (trx). */
 export async function insertAuditIn(trx: Q, entry: AuditEntry): Promise<void> {
   const r = auditRow(entry);
-  const values = [
+  await insertOne.later(trx, [
     r.at,
     r.endpoint,
     r.code,
@@ -106,8 +91,7 @@ export async function insertAuditIn(trx: Q, entry: AuditEntry): Promise<void> {
     r.actor ?? null,
     r.detail ?? null,
     r.key_name ?? null,
-  ];
-  if (!appendAtBatchEnd(trx, auditTail, values)) await insertOne.later(trx, values);
+  ]);
 }
 
 interface Pending {
