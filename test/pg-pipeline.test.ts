@@ -128,9 +128,10 @@ describe('postgres: statements sent without waiting', { skip: !process.env.TEST_
         }
       });
 
-      test('a call.recorded event names its call event; after the first, its id is taken ahead, not read back', async () => {
+      test(pipeline ? 'a call.recorded event names its call event; after the first, its id is taken ahead, not read back' : 'a call.recorded event names its call event, read back from its INSERT', async () => {
         // crm/assigns.ts: with a call.recorded subscriber, the id comes from the sequence behind the lock
         // (the guess is made from the call before), and the INSERT goes unwaited, without RETURNING.
+        // Without the pipeline that read would be a round trip of its own: the INSERT returns the id.
         const hook = await admin(h.app, 'POST', '/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['call.recorded'] });
         const sent: string[] = [];
         const proto = pg.Client.prototype as unknown as { query: (...a: unknown[]) => unknown };
@@ -150,10 +151,10 @@ describe('postgres: statements sent without waiting', { skip: !process.env.TEST_
           }
           proto.query = query;
           // The two calls after the first: one id from the sequence each, and inserts that return nothing.
-          assert.equal(sent.filter((t) => /nextval/.test(t)).length, 2, sent.join('\n'));
+          assert.equal(sent.filter((t) => /nextval/.test(t)).length, pipeline ? 2 : 0, sent.join('\n'));
           const inserts = sent.filter((t) => /^insert into "call_events"/.test(t));
           assert.equal(inserts.length, 2, sent.join('\n'));
-          assert.ok(inserts.every((t) => !/returning/i.test(t)), inserts.join('\n'));
+          assert.ok(inserts.every((t) => /returning/i.test(t) !== pipeline), inserts.join('\n'));
           // Every event names the row its call wrote.
           await admin(h.app, 'GET', `/webhooks/${hook.id}/deliveries`);
           const { rows: calls } = await sql<{ id: string; call_id: string }>`select id, call_id from call_events where call_id like ${`rec-${pipeline}-%`}`.execute(h.db.q);

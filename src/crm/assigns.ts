@@ -2,7 +2,8 @@
 import { sql, type Expression, type Selectable, type SqlBool } from 'kysely';
 import type { Q } from '../db/connect.ts';
 import type { AssignRow, CallEventsTable, CustomerRow, HistorySource } from '../db/schema.ts';
-import { advanceIdSequence, isPostgres, isUniqueViolation, lockRows, newRowId } from '../db/dialect.ts';
+import { advanceIdSequence, isUniqueViolation, lockRows, newRowId } from '../db/dialect.ts';
+import { pipelines } from '../db/pg-driver.ts';
 import { conflict, unprocessable } from '../errors.ts';
 import { compileByShape, compileOnce, compileRowsInsert } from '../db/compiled.ts';
 import { slot } from '../db/slots.ts';
@@ -121,8 +122,9 @@ export async function lockAssign(trx: Q, id: number): Promise<AssignRow | undefi
  * PostgreSQL: a call.recorded event names its call event's id. Read back from the INSERT (RETURNING), it
  * costs the disposition a round trip of its own between its rows and its COMMIT; taken from the sequence
  * behind the lock, it travels in the lock's round trip and the INSERT goes unwaited with the rest.
- * Whether to take one is a guess (did the last call recorded in this process have a call.recorded
- * subscriber?) that only decides the speed: the subscriptions read in the transaction still decides
+ * Only where the database pipelines (without the pipeline the read is a round trip of its own, as the
+ * RETURNING was). Whether to take one is a guess (did the last call recorded in this process have a
+ * call.recorded subscriber?) that only decides the speed: the subscriptions read in the transaction still decides
  * whether the event is written, an id taken for nothing is a gap in the ids, and a call with no id taken
  * ahead reads it back as before.
  */
@@ -131,7 +133,8 @@ const nextCallEventId = compileOnce((q) => q.selectNoFrom(sql<string>`nextval(pg
 const callEventIdsAhead = new WeakMap<Q, Promise<{ id: string }[]>>();
 
 function sendCallEventIdAhead(trx: Q): void {
-  if (!trx.isTransaction || !isPostgres(trx)) return;
+  // Without the pipeline it would be a round trip of its own, as the RETURNING it saves.
+  if (!trx.isTransaction || !pipelines(trx)) return;
   const id = nextCallEventId.ahead(trx, []);
   // Handled here too: a write refused before recording its call never takes it (a failure still fails its commit).
   id.catch(() => undefined);
@@ -320,7 +323,7 @@ export async function recordCall(trx: Q, assign: AssignRow, c: CallInput, status
   let event: CallEventRow | undefined;
   const wanted = subscribed(hooks, 'call.recorded', assign.project_id);
   callRecordedLately = wanted;
-  const idAhead = wanted && returning !== 'row' ? await takeCallEventId(trx) : undefined;
+  const idAhead = wanted || returning === 'row' ? await takeCallEventId(trx) : undefined;
   if (idAhead !== undefined) {
     await insertCallEventWithId.later(trx, [...values, idAhead]);
     event = callEventOf(idAhead, values);

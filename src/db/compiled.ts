@@ -185,7 +185,12 @@ export function compileRowsInsert<T extends keyof Database & string>(table: T, c
         const row = rows[r]!;
         // A short row would shift every value after it into the wrong column.
         if (row.length !== columns.length) throw new RangeError(`${table}: a row of ${row.length} values for ${columns.length} columns`);
-        for (const v of row) values.push(v);
+        for (let k = 0; k < row.length; k++) {
+          // Kysely left a column whose value was undefined out of its INSERT (its default: a generated id);
+          // bound, undefined is NULL, and an id would be chosen by the database instead of the caller.
+          if (row[k] === undefined) throw new RangeError(`${table}: no value for ${columns[k]}`);
+          values.push(row[k]);
+        }
       }
       await shape(n).rows(trx, values);
       i += n;
@@ -207,6 +212,8 @@ export function compileInList<R>(fixed: number, build: (list: never[]) => (q: Q)
   // Unnamed on PostgreSQL: planned for its values every time (see CompileOptions).
   const shape = compileByShape((n: number) => build(Array.from({ length: n }, (_, i) => slot(fixed + i))), { named: false });
   return async (q: Q, params: readonly unknown[], list: readonly unknown[]): Promise<R[]> => {
+    // One value more or less would shift the list by a slot without a word.
+    if (params.length !== fixed) throw new RangeError(`an IN-list read takes ${fixed} values before its list, got ${params.length}`);
     const out: R[] = [];
     for (let i = 0; i < list.length; i += MAX_IN_LIST) {
       const part = list.slice(i, i + MAX_IN_LIST);

@@ -263,7 +263,7 @@ function openPostgres(url: string, opts: OpenOptions): Db {
   pool.on('connect', (client) => {
     client.on('error', () => undefined);
   });
-  const q = new Kysely<Database>({ dialect: new CallcrmPostgresDialect(pool) });
+  const q = new Kysely<Database>({ dialect: new CallcrmPostgresDialect(pool, opts.pipeline !== false) });
   const w = createWriter('postgres', q);
   return {
     dialect: 'postgres',

@@ -20,7 +20,7 @@
 //   the COMMIT (one pg found before sending) is not committed past.
 // Everything else (pool, acquire and release, savepoints, the result shape) is as Kysely's own
 // PostgresDriver does it.
-import { CompiledQuery, type DatabaseConnection, type Driver, type QueryResult, type TransactionSettings } from 'kysely';
+import { CompiledQuery, PostgresAdapter, type DatabaseConnection, type Driver, type Kysely, type QueryResult, type TransactionSettings } from 'kysely';
 import type pg from 'pg';
 
 const LATER = Symbol('sent without waiting for its answer');
@@ -157,6 +157,18 @@ class PipelinedConnection implements DatabaseConnection {
   async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
     throw new Error('streaming queries are not used by callcrm');
   }
+}
+
+/**
+ * The adapter of a database whose pool pipelines (DATABASE_PIPELINE, the default): the same as Kysely's,
+ * and a mark a caller can test (`pipelines`) before sending something ahead that only pays off when it
+ * travels with the statement before it. A transaction shares its database's adapter.
+ */
+export class PipeliningPostgresAdapter extends PostgresAdapter {}
+
+/** Does q send a transaction's unwaited and ahead statements without waiting (PostgreSQL, pipeline on)? */
+export function pipelines(q: Kysely<any>): boolean {
+  return q.getExecutor().adapter instanceof PipeliningPostgresAdapter;
 }
 
 export class PipelinedPostgresDriver implements Driver {

@@ -5,8 +5,8 @@
 // "does kysely_migration exist in my schema?", so this introspector looks at the current schema only and
 // resolves nothing by name: catalog rows are joined by oid, which a concurrent DROP cannot break.
 import type pg from 'pg';
-import { PipelinedPostgresDriver } from './pg-driver.ts';
-import { PostgresDialect, sql, type DatabaseIntrospector, type Driver, type DatabaseMetadata, type DatabaseMetadataOptions, type Kysely, type SchemaMetadata, type TableMetadata } from 'kysely';
+import { PipelinedPostgresDriver, PipeliningPostgresAdapter } from './pg-driver.ts';
+import { PostgresDialect, sql, type DatabaseIntrospector, type DialectAdapter, type Driver, type DatabaseMetadata, type DatabaseMetadataOptions, type Kysely, type SchemaMetadata, type TableMetadata } from 'kysely';
 
 interface ColumnRow {
   table: string;
@@ -74,11 +74,17 @@ class CurrentSchemaIntrospector implements DatabaseIntrospector {
  * transactions pipeline the statements nobody waits for (pg-driver.ts).
  */
 export class CallcrmPostgresDialect extends PostgresDialect {
-  constructor(private readonly pool: pg.Pool) {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly pipeline: boolean,
+  ) {
     super({ pool });
   }
   override createDriver(): Driver {
     return new PipelinedPostgresDriver(this.pool);
+  }
+  override createAdapter(): DialectAdapter {
+    return this.pipeline ? new PipeliningPostgresAdapter() : super.createAdapter();
   }
   override createIntrospector(db: Kysely<any>): DatabaseIntrospector {
     return new CurrentSchemaIntrospector(db);
