@@ -238,38 +238,23 @@ const recordCallUpdate = compileByShape((shape: number) => (q: Q) =>
     .where('id', '=', slot(0)),
 );
 
-const insertCallEvent = compileOnce((q) =>
-  q
-    .insertInto('call_events')
-    .values({
-      project_id: slot(0),
-      assign_id: slot(1),
-      at: slot(2),
-      worker_id: slot(3),
-      status_id: slot(4),
-      notes: slot(5),
-      call_id: slot(6),
-      source: slot(7),
-      user_id: slot(8),
-    })
-    .returning(CALL_EVENT_COLUMNS),
-);
+/** A call event's values, slots 0–8 (recordCall's `values`). */
+const callEventValues = () => ({
+  project_id: slot(0),
+  assign_id: slot(1),
+  at: slot(2),
+  worker_id: slot(3),
+  status_id: slot(4),
+  notes: slot(5),
+  call_id: slot(6),
+  source: slot(7),
+  user_id: slot(8),
+});
+
+const insertCallEvent = compileOnce((q) => q.insertInto('call_events').values(callEventValues()).returning(CALL_EVENT_COLUMNS));
 
 /** insertCallEvent with the id taken ahead from the sequence (slot 9). */
-const insertCallEventWithId = compileOnce((q) =>
-  q.insertInto('call_events').values({
-    id: slot(9),
-    project_id: slot(0),
-    assign_id: slot(1),
-    at: slot(2),
-    worker_id: slot(3),
-    status_id: slot(4),
-    notes: slot(5),
-    call_id: slot(6),
-    source: slot(7),
-    user_id: slot(8),
-  }),
-);
+const insertCallEventWithId = compileOnce((q) => q.insertInto('call_events').values({ id: slot(9), ...callEventValues() }));
 
 export type CallEventRow = Selectable<CallEventsTable>;
 
