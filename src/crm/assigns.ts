@@ -124,13 +124,14 @@ export async function lockAssign(trx: Q, id: number): Promise<AssignRow | undefi
  * behind the lock, it travels in the lock's round trip and the INSERT goes unwaited with the rest.
  * Only where the database pipelines (without the pipeline the read is a round trip of its own, as the
  * RETURNING was). Whether to take one is a guess (did the last call recorded in this process have a
- * call.recorded subscriber?) that only decides the speed: the subscriptions read in the transaction still decides
- * whether the event is written, an id taken for nothing is a gap in the ids, and a call with no id taken
- * ahead reads it back as before.
+ * call.recorded subscriber?) that only decides the speed: the subscriptions read in the transaction
+ * still decides whether the event is written, an id taken for nothing is a gap in the ids, and a call
+ * with no id taken ahead reads it back as before.
  */
 let callRecordedLately = false;
-const nextCallEventId = compileOnce((q) => q.selectNoFrom(sql<string>`nextval(pg_get_serial_sequence('call_events', 'id'))`.as('id')));
-const callEventIdsAhead = new WeakMap<Q, Promise<{ id: string }[]>>();
+// int8: a number through the pool's type parser (db/connect.ts).
+const nextCallEventId = compileOnce((q) => q.selectNoFrom(sql<number>`nextval(pg_get_serial_sequence('call_events', 'id'))`.as('id')));
+const callEventIdsAhead = new WeakMap<Q, Promise<{ id: number }[]>>();
 
 function sendCallEventIdAhead(trx: Q): void {
   // Without the pipeline it would be a round trip of its own, as the RETURNING it saves.
