@@ -3,9 +3,8 @@ import { sql, type Expression, type Selectable, type SqlBool } from 'kysely';
 import type { Q } from '../db/connect.ts';
 import type { AssignRow, CallEventsTable, CustomerRow, HistorySource } from '../db/schema.ts';
 import { advanceIdSequence, isUniqueViolation, lockRows, newRowId } from '../db/dialect.ts';
-import { pipelines } from '../db/pg-driver.ts';
 import { conflict, unprocessable } from '../errors.ts';
-import { compileByShape, compileOnce, compileRowsInsert } from '../db/compiled.ts';
+import { compileByShape, compileOnce, compileRowsInsert, readAheadPerTransaction } from '../db/compiled.ts';
 import { slot } from '../db/slots.ts';
 import { emitEvents, readSubscriptionsAhead, subscribed, subscriptionsIn, type DomainEvent } from './events.ts';
 
@@ -114,7 +113,7 @@ const lockAssignStatement = compileOnce((q) => lockRows(q, q.selectFrom('assigns
 export async function lockAssign(trx: Q, id: number): Promise<AssignRow | undefined> {
   const locked = lockAssignStatement.ahead(trx, [id]);
   readSubscriptionsAhead(trx);
-  if (callRecordedLately) sendCallEventIdAhead(trx);
+  if (callRecordedLately) callEventIdRead.sendAhead(trx);
   return (await locked)[0];
 }
 
@@ -130,23 +129,15 @@ export async function lockAssign(trx: Q, id: number): Promise<AssignRow | undefi
  */
 let callRecordedLately = false;
 // int8: a number through the pool's type parser (db/connect.ts).
-const nextCallEventId = compileOnce((q) => q.selectNoFrom(sql<number>`nextval(pg_get_serial_sequence('call_events', 'id'))`.as('id')));
-const callEventIdsAhead = new WeakMap<Q, Promise<{ id: number }[]>>();
-
-function sendCallEventIdAhead(trx: Q): void {
-  // Without the pipeline it would be a round trip of its own, as the RETURNING it saves.
-  if (!trx.isTransaction || !pipelines(trx)) return;
-  const id = nextCallEventId.ahead(trx, []);
-  // Handled here too: a write refused before recording its call never takes it (a failure still fails its commit).
-  id.catch(() => undefined);
-  callEventIdsAhead.set(trx, id);
-}
+const callEventIdRead = readAheadPerTransaction(
+  compileOnce((q) => q.selectNoFrom(sql<number>`nextval(pg_get_serial_sequence('call_events', 'id'))`.as('id'))),
+  { pipelinedOnly: true },
+);
 
 /** The id taken ahead for this transaction's call, once: a second call in it takes its id from the INSERT. */
 async function takeCallEventId(trx: Q): Promise<number | undefined> {
-  const ahead = callEventIdsAhead.get(trx);
+  const ahead = callEventIdRead.takeSent(trx);
   if (!ahead) return undefined;
-  callEventIdsAhead.delete(trx);
   return Number((await ahead)[0]!.id);
 }
 

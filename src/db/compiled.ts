@@ -10,7 +10,7 @@ import { isPostgres } from './dialect.ts';
 import type { Database } from './schema.ts';
 import { MAX_SLOTS, slot, slotBinder } from './slots.ts';
 import { registerNamed } from './pg-named.ts';
-import { answerOf, markAhead, markLater } from './pg-driver.ts';
+import { answerOf, markAhead, markLater, pipelines } from './pg-driver.ts';
 
 type Q = Kysely<Database>;
 
@@ -141,22 +141,29 @@ export function compileByShape<K, R>(build: (key: K) => (q: Q) => Compilable<R>,
 
 /**
  * A read a write's transaction may send ahead (PostgreSQL: it travels in the round trip of the statement
- * sent next, a lock; pg-driver.ts) and then take, once or several times, as its rows in that transaction.
- * Keyed by transaction object; on the pool (no transaction) or on SQLite nothing is sent ahead and every
- * take reads.
+ * sent next, a lock; pg-driver.ts) and then take, once or several times, as its rows in that transaction
+ * (`rows`), or once only (`takeSent`: a value that must not serve twice, such as an id). Keyed by
+ * transaction object; on the pool (no transaction) or on SQLite nothing is sent ahead and every take
+ * reads. `pipelinedOnly`: nor without the pipeline, where sending it ahead is a round trip of its own.
  */
-export function readAheadPerTransaction<R>(statement: CompiledStatement<R>) {
+export function readAheadPerTransaction<R>(statement: CompiledStatement<R>, options: { pipelinedOnly?: boolean } = {}) {
   const sent = new WeakMap<Q, Promise<R[]>>();
   return {
     sendAhead(trx: Q): void {
       // On the pool, a read sent ahead would be taken by some other, later write.
-      if (!trx.isTransaction || !isPostgres(trx)) return;
+      if (!trx.isTransaction || !(options.pipelinedOnly ? pipelines(trx) : isPostgres(trx))) return;
       const rows = statement.ahead(trx, []);
       // Handled here too: a write refused before taking it never reads it (a failure still fails its commit).
       rows.catch(() => undefined);
       sent.set(trx, rows);
     },
     rows: (q: Q): Promise<R[]> => sent.get(q) ?? statement.rows(q, []),
+    /** The rows sent ahead in this transaction, once; undefined when none were (or they were taken). */
+    takeSent(q: Q): Promise<R[]> | undefined {
+      const rows = sent.get(q);
+      sent.delete(q);
+      return rows;
+    },
   };
 }
 
