@@ -1,4 +1,5 @@
-// The PostgreSQL half runs in a fresh database on the server named by BENCH_DATABASE_URL, dropped after.
+// The PostgreSQL half runs in a fresh database on the server named by BENCH_DATABASE_URL, dropped after
+// (kept with BENCH_KEEP=1, to profile or query it afterwards).
 // A database rather than a schema: the server takes its schema from DATABASE_URL alone.
 import pg from 'pg';
 
@@ -6,7 +7,8 @@ export interface BenchDatabase {
   url: string;
   /** The backends connected to this database (the server's pool): their CPU is part of the server's cost. */
   backendPids(): Promise<number[]>;
-  drop(): Promise<void>;
+  /** Drops the database; with `keep`, only closes this module's connection and leaves the database. */
+  drop(keep?: boolean): Promise<void>;
 }
 
 export async function createBenchDatabase(serverUrl: string): Promise<BenchDatabase> {
@@ -31,8 +33,9 @@ export async function createBenchDatabase(serverUrl: string): Promise<BenchDatab
       const { rows } = await monitor.query<{ pid: number }>('select pid from pg_stat_activity where datname = $1', [name]);
       return rows.map((r) => r.pid);
     },
-    async drop() {
+    async drop(keep = false) {
       await monitor?.end();
+      if (keep) return;
       const c = new pg.Client({ connectionString: serverUrl });
       await c.connect();
       try {

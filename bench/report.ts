@@ -200,7 +200,7 @@ function renderFeatureCosts(rep: Report): string[] {
     }
   }
   out.push('');
-  out.push('Each feature runs alone in writes through the product\'s writer (group commit, 32 at a time, 8,000 writes) in the benchmark process against the stopped server\'s database; its cost is the CPU per write over an empty write (on PostgreSQL the backends\' CPU included), set against the server CPU per request of the case that pays it. The outbox row with a webhook is what a set_status adds when one webhook is subscribed to its two events; delivering them is the sender\'s work (bench/webhooks.ts measures it).');
+  out.push('Each feature runs in writes through the product\'s writer (group commit, 32 at a time, 8,000 writes with it and 8,000 without, alternating in ABBA phases) in the benchmark process against the stopped server\'s database. The write without it has a disposition\'s shape (it locks a random assign and updates its activity_at; on PostgreSQL the lock is the first round trip, reads sent ahead ride along, and the rows go unwaited with the COMMIT), and the feature runs inside it as the product runs it; its cost is the CPU per write it adds (on PostgreSQL the backends\' CPU included), set against the server CPU per request of the case that pays it (bench/feature-costs.ts; results before 2026-12-04 evening measured against a write that wrote nothing). The outbox row with a webhook is what a set_status adds when one webhook is subscribed to its two events; delivering them is the sender\'s work (bench/webhooks.ts measures it).');
   out.push('');
   return out;
 }

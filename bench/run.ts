@@ -82,6 +82,7 @@ async function main(): Promise<number> {
     const ceiling = { rps: 0, cpuUs: NaN, body: '' };
     for (const db of halves(opts)) await runHalf(db, opts, files, tmp, report, ceiling);
     if (opts.only === 'postgres') report.notes.push('BENCH_ONLY=postgres: the SQLite half was not run.');
+    if (opts.featureBaseEmpty) report.notes.push('BENCH_FEATURE_BASE=empty: the per-request features were measured against a write that writes and waits for nothing (the method before the evening of 2026-12-04), not against a disposition-shaped write.');
 
     const where = loadgen.name === 'wrk' ? `wrk, a child process of ${WRK_THREADS} thread${WRK_THREADS > 1 ? 's' : ''}` : 'autocannon, in the benchmark process';
     report.notes.push(
@@ -219,7 +220,12 @@ async function runHalf(db: DbName, opts: BenchOptions, files: ImportFile[], tmp:
     }
     // What the audit row, the outbox and the freshness check add per write, on the same database.
     say(`${db}: measuring what each per-request feature adds`);
-    report.featureCosts[db] = await measureFeatureCosts(databaseUrl, pgdb?.backendPids);
+    report.featureCosts[db] = await measureFeatureCosts(databaseUrl, {
+      customers: opts.customers,
+      ...(pgdb ? { backends: pgdb.backendPids } : {}),
+      ...(opts.smoke ? { writes: 800 } : {}),
+      emptyBase: opts.featureBaseEmpty,
+    });
 
     if (opts.variants) {
       // Writes without fsync per commit (CRM_DURABLE=false).
@@ -243,7 +249,8 @@ async function runHalf(db: DbName, opts: BenchOptions, files: ImportFile[], tmp:
     const logged = loggedErrors(logPath);
     if (logged.count > 0) report.notes.push(`${db}: the server logged ${logged.count} errors; the first: \`${logged.first.slice(0, 300)}\``);
   } finally {
-    await pgdb?.drop();
+    await pgdb?.drop(opts.keep);
+    if (pgdb && opts.keep) say(`kept the database ${pgdb.url}`);
   }
 }
 
