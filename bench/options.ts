@@ -20,11 +20,6 @@ export interface BenchOptions {
   /** PostgreSQL server for the second half (BENCH_DATABASE_URL; a fresh database is made on it and dropped after). */
   readonly postgresUrl: string | undefined;
   /** BENCH_SMOKE=1: 1,000 customers, 2 s per case, no results file unless BENCH_RESULTS=1. */
-  /**
-   * BENCH_FEATURE_BASE=empty: measure the per-request features against a write that writes and waits for
-   * nothing (how results before the evening of 2026-12-04 were measured; feature-costs.ts).
-   */
-  readonly featureBaseEmpty: boolean;
   readonly smoke: boolean;
   /** Write bench/results/<date>-<dataset>.md and .json (BENCH_RESULTS; default on, off in smoke mode). */
   readonly writeResults: boolean;
@@ -103,9 +98,6 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): BenchOptions 
     }
   }
 
-  const featureBase = env.BENCH_FEATURE_BASE?.trim() || 'disposition';
-  if (featureBase !== 'disposition' && featureBase !== 'empty') problems.push(`BENCH_FEATURE_BASE=${featureBase} must be disposition or empty`);
-
   const options: BenchOptions = {
     // Ids and phone numbers are generated as bijections over 7-digit numbers (dataset.ts): at most 9,999,999.
     customers: num('BENCH_CUSTOMERS', smoke ? 1_000 : 1_000_000, 100, 9_999_999),
@@ -128,7 +120,6 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): BenchOptions 
     cores: availableParallelism(),
     abEnv,
     abRounds: num('BENCH_AB_ROUNDS', 2, 1, 20),
-    featureBaseEmpty: featureBase === 'empty',
   };
   if (problems.length > 0) throw new Error(problems.join('; '));
   return Object.freeze(options);

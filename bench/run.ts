@@ -69,6 +69,7 @@ async function main(): Promise<number> {
     notes: [],
     profiles: [],
     featureCosts: {},
+    featureWrites: featureWrites(opts),
     ab: opts.abEnv ? { env: opts.abEnv, phases: [] } : undefined,
   };
 
@@ -82,7 +83,6 @@ async function main(): Promise<number> {
     const ceiling = { rps: 0, cpuUs: NaN, body: '' };
     for (const db of halves(opts)) await runHalf(db, opts, files, tmp, report, ceiling);
     if (opts.only === 'postgres') report.notes.push('BENCH_ONLY=postgres: the SQLite half was not run.');
-    if (opts.featureBaseEmpty) report.notes.push('BENCH_FEATURE_BASE=empty: the per-request features were measured against a write that writes and waits for nothing (the method before the evening of 2026-12-04), not against a disposition-shaped write.');
 
     const where = loadgen.name === 'wrk' ? `wrk, a child process of ${WRK_THREADS} thread${WRK_THREADS > 1 ? 's' : ''}` : 'autocannon, in the benchmark process';
     report.notes.push(
@@ -223,8 +223,7 @@ async function runHalf(db: DbName, opts: BenchOptions, files: ImportFile[], tmp:
     report.featureCosts[db] = await measureFeatureCosts(databaseUrl, {
       customers: opts.customers,
       ...(pgdb ? { backends: pgdb.backendPids } : {}),
-      ...(opts.smoke ? { writes: 800 } : {}),
-      emptyBase: opts.featureBaseEmpty,
+      writes: featureWrites(opts),
     });
 
     if (opts.variants) {
@@ -250,7 +249,7 @@ async function runHalf(db: DbName, opts: BenchOptions, files: ImportFile[], tmp:
     if (logged.count > 0) report.notes.push(`${db}: the server logged ${logged.count} errors; the first: \`${logged.first.slice(0, 300)}\``);
   } finally {
     await pgdb?.drop(opts.keep);
-    if (pgdb && opts.keep) say(`kept the database ${pgdb.url}`);
+    if (pgdb && opts.keep) say(`kept the database ${withoutPassword(pgdb.url)}`);
   }
 }
 
@@ -264,6 +263,18 @@ function loggedErrors(logPath: string): { count: number; first: string } {
   }
   const lines = text.split('\n').filter((l) => /"level":(50|60)\b/.test(l));
   return { count: lines.length, first: lines[0] ?? '' };
+}
+
+/** Writes per feature and way of measuring (feature-costs.ts): fewer in the smoke run, which only proves it runs. */
+function featureWrites(opts: BenchOptions): number {
+  return opts.smoke ? 800 : 8_000;
+}
+
+/** A database URL fit to print: its password, if any, replaced. */
+function withoutPassword(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
 }
 
 function halves(opts: BenchOptions): DbName[] {
