@@ -19,12 +19,12 @@
 // take. That way is still measured, in the same run, and reported beside (`usEmptyBase`).
 import { openDatabase, type Db } from '../src/db/connect.ts';
 import { insertAuditIn } from '../src/crm/audit.ts';
+import { sendCallEventIdAhead, takeCallEventId } from '../src/crm/assigns.ts';
 import { emitEvents, readSubscriptionsAhead, type DomainEvent } from '../src/crm/events.ts';
 import { readSetupVersion, readSetupVersionAhead } from '../src/crm/setup-version.ts';
-import { sql } from 'kysely';
 import { createWebhook, deleteWebhook } from '../src/crm/webhooks.ts';
 import type { Q } from '../src/db/connect.ts';
-import { compileOnce, readAheadPerTransaction } from '../src/db/compiled.ts';
+import { compileOnce } from '../src/db/compiled.ts';
 import { lockRows } from '../src/db/dialect.ts';
 import { slot } from '../src/db/slots.ts';
 import { ASSIGN_BASE, rng } from './dataset.ts';
@@ -95,15 +95,6 @@ async function addedCpu(db: Db, backends: () => Promise<number[]>, base: Write, 
 
 const lock = compileOnce((q) => lockRows(q, q.selectFrom('assigns').select('id').where('id', '=', slot(0))));
 const touch = compileOnce((q) => q.updateTable('assigns').set({ activity_at: slot(0) }).where('id', '=', slot(1)));
-/**
- * With a call.recorded subscriber the product takes the call event's id from the sequence behind the lock
- * (crm/assigns.ts, PostgreSQL with the pipeline only): part of what the webhook costs a set_status.
- */
-const callEventId = readAheadPerTransaction(
-  compileOnce((q) => q.selectNoFrom(sql<number>`nextval(pg_get_serial_sequence('call_events', 'id'))`.as('id'))),
-  { pipelinedOnly: true },
-);
-
 export interface FeatureCostOptions {
   /** Customers in the dataset: each write locks and updates a random one's assign. */
   customers: number;
@@ -156,14 +147,13 @@ export async function measureFeatureCosts(databaseUrl: string, o: FeatureCostOpt
     const { webhook } = await createWebhook(db.q, { url: 'http://127.0.0.1:9/bench', events: ['assign.status_changed', 'call.recorded'] });
     try {
       await add('webhook outbox, one webhook subscribed (the two events of a set_status)', 'd', {
+        // With a call.recorded subscriber the product takes the call event's id from its sequence behind
+        // the lock (crm/assigns.ts; PostgreSQL with the pipeline only): part of what the webhook costs.
         ahead: (trx) => {
           readSubscriptionsAhead(trx);
-          callEventId.sendAhead(trx);
+          sendCallEventIdAhead(trx);
         },
-        run: async (trx, id) => {
-          const sent = callEventId.takeSent(trx);
-          await emitEvents(trx, events(id, sent ? Number((await sent)[0]!.id) : id));
-        },
+        run: async (trx, id) => emitEvents(trx, events(id, (await takeCallEventId(trx)) ?? id)),
       });
     } finally {
       // Its deliveries and outbox rows go with it: the database is left as the cases found it.

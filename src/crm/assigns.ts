@@ -113,7 +113,7 @@ const lockAssignStatement = compileOnce((q) => lockRows(q, q.selectFrom('assigns
 export async function lockAssign(trx: Q, id: number): Promise<AssignRow | undefined> {
   const locked = lockAssignStatement.ahead(trx, [id]);
   readSubscriptionsAhead(trx);
-  if (callRecordedLately) callEventIdRead.sendAhead(trx);
+  if (callRecordedLately) sendCallEventIdAhead(trx);
   return (await locked)[0];
 }
 
@@ -134,8 +134,11 @@ const callEventIdRead = readAheadPerTransaction(
   { pipelinedOnly: true },
 );
 
+/** Sends the read of the next call event id behind the lock (PostgreSQL with the pipeline; else nothing). */
+export const sendCallEventIdAhead = (trx: Q): void => callEventIdRead.sendAhead(trx);
+
 /** The id taken ahead for this transaction's call, once: a second call in it takes its id from the INSERT. */
-async function takeCallEventId(trx: Q): Promise<number | undefined> {
+export async function takeCallEventId(trx: Q): Promise<number | undefined> {
   const ahead = callEventIdRead.takeSent(trx);
   if (!ahead) return undefined;
   return Number((await ahead)[0]!.id);
